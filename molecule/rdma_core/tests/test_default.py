@@ -1,0 +1,31 @@
+"""What the rdma_core role promises on a container (no RDMA kernel there)."""
+import pytest
+
+PACKAGES = ["rdma-core", "ibverbs-providers", "ibverbs-utils", "rdmacm-utils", "infiniband-diags"]
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_package_installed(host, name):
+    assert host.package(name).is_installed
+
+
+def test_modules_load_file(host):
+    conf = host.file("/etc/modules-load.d/rdma-ha-storage.conf")
+    assert conf.is_file
+    assert conf.mode == 0o644
+    lines = [ln for ln in conf.content_string.splitlines() if ln and not ln.startswith("#")]
+    assert lines == ["ib_umad", "ib_uverbs", "rdma_ucm"]
+
+
+@pytest.mark.parametrize("provider", ["rxe", "mlx4", "mlx5", "siw"])
+def test_verbs_provider_present(host, provider):
+    # Without the user-space provider, ibv_devices lists nothing although the kernel driver is up
+    # (seen in the lab with Soft-RoCE): the rxe provider must be there for the lab's RoCE fabric.
+    libdir = host.check_output("dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu")
+    found = host.run("ls /usr/lib/%s/libibverbs/lib%s-rdmav*.so", libdir, provider)
+    assert found.rc == 0, found.stderr
+
+
+def test_verbs_tools_installed(host):
+    for tool in ("ibv_devices", "ibv_devinfo", "rping", "ibstat", "rdma"):
+        assert host.exists(tool), tool

@@ -1,0 +1,14 @@
+# Environment shared by the Makefile, tools/ scripts and tests. Source it; it sets nothing
+# outside the checkout but variables.
+RDMA_TOP=${RDMA_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+RDMA_CACHE=${RDMA_CACHE:-$RDMA_TOP/.cache}
+RDMA_VENV=${RDMA_VENV:-$RDMA_TOP/.venv}
+RDMA_COLLECTIONS=$RDMA_CACHE/collections
+# ansible 12.x carries collections built for ansible-core 2.19 (the newest core for Python 3.11)
+ANSIBLE_WHEEL_SPEC='ansible>=12,<13'
+# Container images built by tools/images.sh
+RDMA_IMAGE_PREFIX=rdma-ha-storage
+export RDMA_TOP RDMA_CACHE RDMA_VENV RDMA_COLLECTIONS ANSIBLE_WHEEL_SPEC RDMA_IMAGE_PREFIX
+export ANSIBLE_COLLECTIONS_PATH=$RDMA_COLLECTIONS
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
+export PATH=$RDMA_VENV/bin:$PATH
