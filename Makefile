@@ -1,0 +1,56 @@
+# rdma.ha_storage: the two commands a user needs are `make lab` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ENV := source tools/env.sh &&
+
+.PHONY: help setup test lab lab-down lint sanity units molecule lab-test requirements build clean
+
+help:
+	@echo "make lab       deploy the HA pair into the local QEMU lab and drill a failover (leaves it running)"
+	@echo "make lab-down  stop the lab"
+	@echo "make test      all tests: ansible-lint, ansible-test sanity, unit, Molecule, lab"
+	@echo "make setup     install what the above need (apt, PyPI venv, collections, images); idempotent"
+	@echo "make lint | sanity | units | molecule | lab-test   one stage of make test"
+	@echo "make build     ansible-galaxy collection build"
+
+setup:
+	@tools/setup.sh
+
+# One pytest session, in order: static checks, unit tests, container scenarios, the lab scenario.
+# -x: stop at the first failure.
+test: setup
+	@$(ENV) tools/run_tests.sh
+
+lint: setup
+	@$(ENV) pytest -x tests/static -k 'lint or doc or build'
+
+sanity: setup
+	@$(ENV) pytest -x tests/static -k sanity
+
+units: setup
+	@$(ENV) pytest -x tests/unit
+
+molecule: setup
+	@$(ENV) pytest -x tests/integration/test_molecule.py
+
+lab-test: setup
+	@$(ENV) pytest -x tests/integration/test_lab.py
+
+lab: setup
+	@$(ENV) lab/make_lab.sh
+
+lab-down:
+	@$(ENV) python -m lab down
+
+build:
+	@$(ENV) ansible-galaxy collection build --force --output-path .cache/dist
+
+# Regenerate requirements.txt (full pins) from requirements.in in a throw-away venv.
+requirements:
+	@rm -rf .cache/req-venv && /usr/bin/python3 -m venv .cache/req-venv && \
+	  .cache/req-venv/bin/pip install -q --upgrade pip && .cache/req-venv/bin/pip install -q -r requirements.in && \
+	  { echo '# Generated from requirements.in by `make requirements` (pip freeze of a fresh venv). Do not edit by hand.'; \
+	    .cache/req-venv/bin/pip freeze; } > requirements.txt && rm -rf .cache/req-venv
+
+clean: lab-down
+	rm -rf .cache/ansible-test .cache/logs tests/output
