@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, rdma.ha_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Filters of the fabric model (rdma_fabric).
+
+Thin wrappers around plugins/module_utils/topology.py; each filter is documented in the
+YAML file of the same name next to this one (ansible-doc -t filter rdma.ha_storage.<name>).
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.rdma.ha_storage.plugins.module_utils import topology
+
+
+def _wrap(name, func):
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except topology.TopologyError as exc:
+            raise AnsibleFilterError('%s: %s' % (name, exc))
+        except TypeError as exc:
+            # wrong number of arguments in the template
+            raise AnsibleFilterError('%s: %s' % (name, exc))
+    wrapper.__name__ = name
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+def canonical_guid(value):
+    return topology.canonical_guid(value)
+
+
+def srpt_wwn(value, form='rtslib', subnet_prefix='fe80000000000000'):
+    return topology.srpt_wwn(value, form=form, subnet_prefix=subnet_prefix)
+
+
+def srp_port_id(value, initiator_ext=None, form='configfs'):
+    return topology.srp_port_id(value, initiator_ext=initiator_ext, form=form)
+
+
+def pkey_interface(parent, pkey):
+    return topology.pkey_interface(parent, pkey)
+
+
+def ipoib_max_mtu(mode):
+    return topology.ipoib_max_mtu(mode)
+
+
+def mac_to_guid(mac):
+    return topology.mac_to_guid(mac)
+
+
+def lio_wwid(serial):
+    return topology.lio_wwid(serial)
+
+
+def fabric_host_slice(fabric, host):
+    return topology.host_slice(fabric, host)
+
+
+def fabric_errors(fabric):
+    return topology.fabric_errors(fabric)
+
+
+def fabric_warnings(fabric):
+    return topology.fabric_warnings(fabric)
+
+
+def fabric_differences(fabric, host, facts):
+    return topology.differences(fabric, host, facts)
+
+
+class FilterModule(object):
+    """rdma.ha_storage fabric model filters."""
+
+    def filters(self):
+        funcs = (canonical_guid, srpt_wwn, srp_port_id, pkey_interface, ipoib_max_mtu, mac_to_guid, lio_wwid,
+                 fabric_host_slice, fabric_errors, fabric_warnings, fabric_differences)
+        return dict((f.__name__, _wrap(f.__name__, f)) for f in funcs)

@@ -1,0 +1,170 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, rdma.ha_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: fabric_validate
+short_description: Validate the fabric model rdma_fabric before anything changes
+version_added: 1.0.0
+author:
+  - rdma.ha_storage contributors (!UNKNOWN)
+description:
+  - "Parses, normalises and validates the whole fabric model (the C(rdma_fabric) variable, see the collection's
+    C(docs/topology.md)) in one pass and fails listing B(every) problem, each naming the node, partition, network,
+    pair or volume and the field, for example
+    C(node stor-b port mlx4_0/1: guid 0x0002c903000e8acd is also used by stor-a)."
+  - Warnings (things that work but are probably not meant, such as unknown fields or a storage node in no pair) are
+    emitted as module warnings and returned in RV(fabric_warnings); they fail the task only with
+    O(warnings_as_errors=true).
+  - "Meant to run once on the controller, before any deployment, with C(delegate_to: localhost) and C(run_once: true)."
+  - Changes nothing; the same rules are available as the P(rdma.ha_storage.fabric_errors#filter) filter.
+attributes:
+  check_mode:
+    description: Can run in check mode and return the same result as without it.
+    support: full
+  diff_mode:
+    description: Returns no diff; the module changes nothing.
+    support: none
+options:
+  fabric:
+    description:
+      - The whole model, normally C("{{ rdma_fabric }}").
+    type: dict
+    required: true
+  warnings_as_errors:
+    description:
+      - Fail when the model has warnings, even without errors.
+    type: bool
+    default: false
+seealso:
+  - plugin: rdma.ha_storage.fabric_errors
+    plugin_type: filter
+  - plugin: rdma.ha_storage.fabric_host_slice
+    plugin_type: filter
+  - module: rdma.ha_storage.rdma_facts
+notes:
+  - The model is checked by pure Python (standard library only, C(ipaddress) for networks), so the module needs no
+    extra package wherever it runs.
+"""
+
+EXAMPLES = r"""
+- name: Validate the fabric model on the controller
+  rdma.ha_storage.fabric_validate:
+    fabric: "{{ rdma_fabric }}"
+  delegate_to: localhost
+  run_once: true
+
+- name: Validate and treat warnings as errors
+  rdma.ha_storage.fabric_validate:
+    fabric: "{{ rdma_fabric }}"
+    warnings_as_errors: true
+  delegate_to: localhost
+  run_once: true
+  register: rdma_model_check
+"""
+
+RETURN = r"""
+valid:
+  description: Whether the model has no errors (and no warnings with O(warnings_as_errors=true)).
+  returned: always
+  type: bool
+  sample: true
+errors:
+  description: Every problem found, one string each; empty when the model is valid.
+  returned: always
+  type: list
+  elements: str
+  sample: ["node stor-b port mlx4_0/1: guid 0x0002c903000e8acd is also used by stor-a"]
+fabric_warnings:
+  description: Warnings, one string each (also emitted as module warnings).
+  returned: always
+  type: list
+  elements: str
+  sample: ["node stor-c: storage node is not in any ha_pair"]
+summary:
+  description: Normalised summary of the model (entities with normalised values, and counts).
+  returned: always
+  type: dict
+  contains:
+    partitions:
+      description: Partitions with P_Key (integer with the full-membership bit and hex), IPoIB mode and MTU.
+      type: list
+      elements: dict
+    networks:
+      description: Networks with normalised CIDR, transport, purpose, partition and MTU.
+      type: list
+      elements: dict
+    nodes:
+      description: Node names by kind (storage, initiator, esx).
+      type: dict
+    ha_pairs:
+      description: Pairs with nodes, initial primary, networks and volume names.
+      type: list
+      elements: dict
+    srp:
+      description: SRP timers after normalisation (disabled timers as C(off)).
+      type: dict
+    counts:
+      description: Numbers of partitions, networks, nodes, ports, interfaces, ha_pairs and volumes.
+      type: dict
+  sample:
+    counts: {partitions: 1, networks: 2, nodes: 6, ports: 11, interfaces: 6, ha_pairs: 1, volumes: 2}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.rdma.ha_storage.plugins.module_utils import topology
+
+
+class FabricValidator(object):
+    """Validate the model and build the module result."""
+
+    def __init__(self, module):
+        self.module = module
+        self.fabric = module.params['fabric']
+        self.strict = module.params['warnings_as_errors']
+
+    def run(self):
+        model = topology.analyse(self.fabric)
+        for warning in model.warnings:
+            self.module.warn(warning)
+        valid = not model.errors and not (self.strict and model.warnings)
+        result = {
+            'changed': False,
+            'valid': valid,
+            'errors': list(model.errors),
+            'fabric_warnings': list(model.warnings),
+            'summary': topology.summary(model),
+        }
+        if not valid:
+            problems = list(model.errors) + (list(model.warnings) if self.strict else [])
+            shown = problems[:50]
+            more = len(problems) - len(shown)
+            msg = 'rdma_fabric has %d problem%s: %s%s' % (
+                len(problems), '' if len(problems) == 1 else 's', '; '.join(shown),
+                '; ... and %d more (see errors)' % more if more else '')
+            self.module.fail_json(msg=msg, **result)
+        self.module.exit_json(**result)
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=dict(
+            fabric=dict(type='dict', required=True),
+            warnings_as_errors=dict(type='bool', default=False),
+        ),
+        supports_check_mode=True,
+    )
+
+
+def main():
+    module = build_module()
+    FabricValidator(module).run()
+
+
+if __name__ == '__main__':
+    main()

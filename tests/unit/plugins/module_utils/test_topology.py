@@ -1,0 +1,685 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, rdma.ha_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fabric model rules, one test per rule: the documented example (tests/fixtures/fabric/example.yml,
+same as docs/topology.md) is valid; each broken variant fails with the expected message."""
+
+from __future__ import annotations
+
+import copy
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.rdma.ha_storage.plugins.module_utils import topology
+from ansible_collections.rdma.ha_storage.plugins.module_utils.topology import TopologyError
+
+EXAMPLE = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures', 'fabric', 'example.yml')
+DOC = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'docs', 'topology.md')
+
+with open(EXAMPLE) as _handle:
+    _EXAMPLE = yaml.safe_load(_handle)['rdma_fabric']
+
+
+@pytest.fixture
+def fabric():
+    return copy.deepcopy(_EXAMPLE)
+
+
+def node(fabric, name):
+    return next(n for n in fabric['nodes'] if n['name'] == name)
+
+
+def errors(fabric):
+    return topology.fabric_errors(fabric)
+
+
+def warnings(fabric):
+    return topology.fabric_warnings(fabric)
+
+
+# --- the example ------------------------------------------------------------------------------
+def test_example_is_valid_without_warnings(fabric):
+    model = topology.analyse(fabric)
+    assert model.errors == []
+    assert model.warnings == []
+    assert sorted(model.nodes) == ['esx-1', 'esx-2', 'init-1', 'init-2', 'stor-a', 'stor-b']
+
+
+def test_docs_example_is_the_fixture():
+    """docs/topology.md carries the same example as the fixture (the fixture is the tested copy)."""
+    with open(DOC) as handle:
+        text = handle.read()
+    start = text.index('```yaml\nrdma_fabric:')
+    block = text[start + len('```yaml\n'):text.index('```', start + 8)]
+    assert yaml.safe_load(block)['rdma_fabric'] == _EXAMPLE
+
+
+def test_minimal_model_uses_defaults():
+    model = topology.analyse({'nodes': [{'name': 'init-1', 'kind': 'initiator',
+                                         'ports': [{'device': 'mlx5_0', 'port': 1, 'guid': 1}]}]})
+    assert model.errors == []
+    assert model.nodes['init-1']['hostname'] == 'init-1'
+    assert model.nodes['init-1']['ports'][0]['link_layer'] == 'infiniband'
+    assert model.srp == {'reconnect_delay': 10, 'fast_io_fail_tmo': 15, 'dev_loss_tmo': 600, 'scsi_timeout': 30,
+                         'initiator_ext': 'fe80000000000000'}
+    assert model.warnings == ['node init-1: initiator node is not named by any volume\'s initiators']
+
+
+# --- GUIDs ------------------------------------------------------------------------------------
+@pytest.mark.parametrize('spelling', [
+    '0x0002c903000e8acd', '0X0002C903000E8ACD', '0x2c903000e8acd', '0002c903000e8acd', '0002:c903:000e:8acd',
+    '2:c903:e:8acd', '0002.c903.000e.8acd', '00:02:c9:03:00:0e:8a:cd', '00-02-C9-03-00-0E-8A-CD',
+    ' 0002:c903:000e:8acd\n', 0x0002c903000e8acd,
+])
+def test_guid_spellings_normalise_to_one_form(spelling):
+    assert topology.canonical_guid(spelling) == '0x0002c903000e8acd'
+
+
+@pytest.mark.parametrize('bad', ['', '0x', 'zz', '2c903000e8acd', '0x00002c903000e8acd0', '0002:c903:000e',
+                                 '00:02:c9:03:00:0e:8a', 2 ** 64, -1, True, 1.5, None, [1]])
+def test_guid_syntax_is_checked(bad):
+    with pytest.raises(TopologyError):
+        topology.canonical_guid(bad)
+
+
+def test_model_reports_bad_guid_syntax(fabric):
+    node(fabric, 'init-1')['ports'][0]['guid'] = '0002:c903:zzzz:2b01'
+    assert errors(fabric) == [
+        "node init-1 port mlx4_0/1: guid '0002:c903:zzzz:2b01' is not a GUID (expected e.g. 0x0002c903000e8acd, "
+        "0002:c903:000e:8acd or 00:02:c9:03:00:0e:8a:cd)"]
+
+
+def test_zero_guid_is_refused(fabric):
+    node(fabric, 'init-1')['ports'][0]['guid'] = '0000:0000:0000:0000'
+    assert errors(fabric) == ['node init-1 port mlx4_0/1: guid 0x0000000000000000 is not a valid port GUID']
+
+
+def test_guid_unique_across_nodes_in_any_spelling(fabric):
+    node(fabric, 'stor-b')['ports'][0]['guid'] = '00:02:c9:03:00:0e:8a:cd'   # stor-a mlx4_0/1 in another spelling
+    assert errors(fabric) == ['node stor-b port mlx4_0/1: guid 0x0002c903000e8acd is also used by stor-a']
+
+
+def test_guid_unique_within_a_node(fabric):
+    node(fabric, 'esx-1')['ports'][1]['guid'] = node(fabric, 'esx-1')['ports'][0]['guid']
+    assert errors(fabric) == [
+        'node esx-1 port vmhba32/2: guid 0x0002c9030021c0d1 is also used by port vmhba32/1 of the same node']
+
+
+def test_port_declared_twice(fabric):
+    node(fabric, 'esx-2')['ports'][1]['port'] = 1
+    assert errors(fabric) == ['node esx-2 port vmhba32/1: port is declared twice']
+
+
+# --- names and addresses ----------------------------------------------------------------------
+def test_node_names_unique(fabric):
+    node(fabric, 'init-2')['name'] = 'init-1'
+    found = errors(fabric)
+    assert 'node init-1: name is not unique (nodes[2] has the same name)' in found
+
+
+def test_hostnames_unique(fabric):
+    node(fabric, 'init-2')['hostname'] = 'init-1'
+    assert errors(fabric) == ['node init-2: hostname init-1 is also used by node init-1']
+
+
+def test_addresses_unique(fabric):
+    node(fabric, 'init-2')['interfaces'][0]['address'] = '10.10.0.21'
+    assert errors(fabric) == ['node init-2 interface storage: address 10.10.0.21 is also used by init-1']
+
+
+def test_address_inside_its_network(fabric):
+    node(fabric, 'init-2')['interfaces'][0]['address'] = '10.10.1.22'
+    assert errors(fabric) == [
+        'node init-2 interface storage: address 10.10.1.22 is outside network storage (10.10.0.0/24)']
+
+
+def test_address_not_network_or_broadcast(fabric):
+    node(fabric, 'init-2')['interfaces'][0]['address'] = '10.10.0.255'
+    assert errors(fabric) == [
+        'node init-2 interface storage: address 10.10.0.255 is the broadcast address of network storage (10.10.0.0/24)']
+
+
+def test_address_syntax(fabric):
+    node(fabric, 'init-2')['interfaces'][0]['address'] = '10.10.0.300'
+    assert errors(fabric) == ["node init-2 interface storage: address '10.10.0.300' is not an IP address"]
+
+
+def test_one_address_per_node_and_network(fabric):
+    node(fabric, 'init-2')['interfaces'].append({'network': 'storage', 'address': '10.10.0.23', 'port': 'mlx5_0/1'})
+    assert errors(fabric) == [
+        'node init-2 interface storage: a second address on network storage (one address per node and network)']
+
+
+def test_interface_network_must_exist(fabric):
+    node(fabric, 'init-2')['interfaces'][0]['network'] = 'nowhere'
+    assert errors(fabric) == ["node init-2 interface nowhere: network 'nowhere' is not a declared network"]
+
+
+# --- networks ---------------------------------------------------------------------------------
+def test_networks_do_not_overlap(fabric):
+    fabric['networks'].append({'name': 'mgmt', 'cidr': '10.20.0.128/25', 'transport': 'ethernet',
+                               'purpose': 'management'})
+    assert errors(fabric) == ['network mgmt: cidr 10.20.0.128/25 overlaps network replication (10.20.0.0/24)']
+
+
+def test_network_cidr_host_bits(fabric):
+    fabric['networks'][1]['cidr'] = '10.20.0.1/24'
+    found = errors(fabric)
+    assert found[0] == 'network replication: cidr 10.20.0.1/24 has host bits set (did you mean 10.20.0.0/24?)'
+
+
+def test_ipv6_networks_are_supported(fabric):
+    fabric['networks'][1]['cidr'] = 'fd00:20::/64'
+    for name, address in (('stor-a', 'fd00:20::11'), ('stor-b', 'fd00:20::12')):
+        node(fabric, name)['interfaces'][1]['address'] = address
+    assert errors(fabric) == []
+
+
+def test_ipoib_network_needs_a_declared_partition(fabric):
+    fabric['networks'][0]['partition'] = 'other'
+    found = errors(fabric)
+    assert found[0] == "network storage: partition 'other' is not a declared partition"
+
+
+def test_ethernet_network_takes_no_partition(fabric):
+    fabric['networks'][1]['partition'] = 'storage'
+    assert errors(fabric) == ['network replication: partition is only meaningful with transport ipoib']
+
+
+def test_transport_is_checked(fabric):
+    fabric['networks'][1]['transport'] = 'iwarp'
+    assert "network replication: transport 'iwarp' is not one of ipoib, ethernet" in errors(fabric)
+
+
+# --- partitions, P_Keys, MTU --------------------------------------------------------------------
+@pytest.mark.parametrize('given,expected', [
+    (0x8001, 0x8001), (0x0001, 0x8001), ('0x8001', 0x8001), ('0x0001', 0x8001), (32769, 0x8001), ('32769', 0x8001),
+    ('0X7FFF', 0xFFFF), (0x1234, 0x9234),
+])
+def test_pkey_normalised_with_full_membership(given, expected):
+    assert topology.normalize_pkey(given) == expected
+
+
+@pytest.mark.parametrize('bad,message', [
+    (0x0000, 'pkey 0x0000 is invalid (0x0000 and 0x8000 are reserved: the low 15 bits must not be 0)'),
+    (0x8000, 'pkey 0x8000 is invalid (0x0000 and 0x8000 are reserved: the low 15 bits must not be 0)'),
+    ('0x8000', 'pkey 0x8000 is invalid (0x0000 and 0x8000 are reserved: the low 15 bits must not be 0)'),
+    (0x18001, 'pkey 98305 does not fit 16 bits (15-bit P_Key plus the membership bit)'),
+    (-1, 'pkey -1 does not fit 16 bits (15-bit P_Key plus the membership bit)'),
+])
+def test_pkey_rules(fabric, bad, message):
+    fabric['partitions'][0]['pkey'] = bad
+    assert errors(fabric) == ['partition storage: ' + message]
+
+
+def test_pkey_syntax(fabric):
+    fabric['partitions'][0]['pkey'] = 'storage'
+    assert errors(fabric) == [
+        "partition storage: pkey 'storage' is not a P_Key (expected an integer or a hex string such as \"0x8001\")"]
+
+
+def test_pkeys_unique(fabric):
+    fabric['partitions'].append({'name': 'backup', 'pkey': 0x0001})
+    assert errors(fabric) == ['partition backup: pkey 0x8001 is also used by partition storage']
+
+
+@pytest.mark.parametrize('mode,mtu,ok', [
+    ('datagram', 4092, True), ('datagram', 4093, False), ('datagram', 2044, True),
+    ('connected', 65520, True), ('connected', 65521, False), ('connected', 67, False),
+])
+def test_ipoib_mtu_limits(fabric, mode, mtu, ok):
+    fabric['partitions'][0].update({'ipoib_mode': mode, 'mtu': mtu})
+    found = errors(fabric)
+    if ok:
+        assert found == []
+    elif mtu < 68:
+        assert found == ['partition storage: mtu 67 is out of range (68..1000000000)']
+    else:
+        assert found == ['partition storage: mtu %d is too large for ipoib_mode %s (at most %d)'
+                         % (mtu, mode, topology.ipoib_max_mtu(mode))]
+
+
+def test_ipoib_mtu_default_depends_on_mode(fabric):
+    del fabric['partitions'][0]['mtu']
+    fabric['partitions'][0]['ipoib_mode'] = 'datagram'
+    assert topology.analyse(fabric).partitions['storage']['mtu'] == 2044
+
+
+def test_ipoib_mode_is_checked(fabric):
+    fabric['partitions'][0]['ipoib_mode'] = 'cm'
+    assert errors(fabric) == ["partition storage: ipoib_mode 'cm' is not one of datagram, connected"]
+
+
+# --- IPoIB interfaces -------------------------------------------------------------------------
+def test_ipoib_only_on_infiniband_link_layer(fabric):
+    node(fabric, 'init-2')['ports'][0]['link_layer'] = 'ethernet'
+    assert errors(fabric) == [
+        'node init-2 interface storage: IPoIB needs an InfiniBand port but mlx5_0/1 has link_layer ethernet']
+
+
+def test_ipoib_interface_needs_a_port(fabric):
+    del node(fabric, 'init-2')['interfaces'][0]['port']
+    assert errors(fabric) == ['node init-2 interface storage: port is required on an ipoib network '
+                              '(the HCA port whose netdev gets the P_Key child)']
+
+
+def test_ipoib_port_must_exist(fabric):
+    node(fabric, 'init-2')['interfaces'][0]['port'] = 'mlx5_0/2'
+    assert errors(fabric) == ['node init-2 interface storage: port mlx5_0/2 is not a port of this node']
+
+
+def test_ipoib_port_needs_a_netdev(fabric):
+    del node(fabric, 'init-2')['ports'][0]['netdev']
+    assert errors(fabric) == [
+        'node init-2 interface storage: port mlx5_0/1 has no netdev; IPoIB needs the parent interface (e.g. ib0)']
+
+
+def test_pkey_child_name_length(fabric):
+    node(fabric, 'init-2')['ports'][0]['netdev'] = 'ibp129s0f0'         # ibp129s0f0.8001: 15 characters, fits
+    assert errors(fabric) == []
+    node(fabric, 'init-2')['ports'][0]['netdev'] = 'ibp129s0f0d1'
+    assert errors(fabric) == ['node init-2 interface storage: P_Key child interface name ibp129s0f0d1.8001 is longer '
+                              'than 15 characters; use a shorter parent name']
+
+
+def test_ipoib_netdev_is_derived(fabric):
+    slice_ = topology.host_slice(fabric, 'init-2')
+    iface = slice_['node']['interfaces'][0]
+    assert (iface['netdev'], iface['parent'], iface['pkey'], iface['mtu'], iface['ipoib_mode']) == \
+        ('ib0.8001', 'ib0', 0x8001, 65520, 'connected')
+
+
+def test_ipoib_explicit_netdev_must_match(fabric):
+    node(fabric, 'init-2')['interfaces'][0]['netdev'] = 'ib0.8002'
+    assert errors(fabric) == ['node init-2 interface storage: netdev ib0.8002 differs from the P_Key child ib0.8001 '
+                              'derived from port mlx5_0/1 and partition storage; leave netdev out']
+
+
+def test_ethernet_interface_needs_a_netdev(fabric):
+    del node(fabric, 'stor-b')['interfaces'][1]['netdev']
+    assert errors(fabric) == ['node stor-b interface replication: netdev is required on an ethernet network '
+                              '(or a port that has a netdev)']
+
+
+def test_ethernet_interface_on_roce_port_takes_its_netdev(fabric):
+    node(fabric, 'stor-b')['ports'].append({'device': 'rxe0', 'port': 1, 'guid': '50:54:00:ff:fe:12:34:56',
+                                            'link_layer': 'ethernet', 'netdev': 'eth2'})
+    node(fabric, 'stor-b')['interfaces'][1] = {'network': 'replication', 'address': '10.20.0.12', 'port': 'rxe0/1'}
+    assert errors(fabric) == []
+    assert topology.host_slice(fabric, 'stor-b')['node']['interfaces'][1]['netdev'] == 'eth2'
+
+
+def test_ethernet_interface_not_on_infiniband_port(fabric):
+    node(fabric, 'stor-b')['interfaces'][1]['port'] = 'mlx4_0/2'
+    assert errors(fabric) == ['node stor-b interface replication: transport ethernet but port mlx4_0/2 has link_layer '
+                              'infiniband (use an ipoib network)']
+
+
+# --- HA pairs ---------------------------------------------------------------------------------
+def test_pair_needs_exactly_two_nodes(fabric):
+    fabric['ha_pairs'][0]['nodes'] = ['stor-a']
+    assert 'ha_pair pair1: nodes must list exactly two storage nodes, got 1' in errors(fabric)
+
+
+def test_pair_nodes_distinct(fabric):
+    fabric['ha_pairs'][0]['nodes'] = ['stor-a', 'stor-a']
+    assert 'ha_pair pair1: nodes names stor-a twice; a pair needs two different storage nodes' in errors(fabric)
+
+
+def test_pair_nodes_are_storage_nodes(fabric):
+    fabric['ha_pairs'][0]['nodes'] = ['stor-a', 'init-1']
+    assert 'ha_pair pair1: node init-1 is of kind initiator, not storage' in errors(fabric)
+
+
+def test_pair_nodes_exist(fabric):
+    fabric['ha_pairs'][0]['nodes'] = ['stor-a', 'stor-c']
+    assert "ha_pair pair1: node 'stor-c' is not a declared node" in errors(fabric)
+
+
+def test_node_in_one_pair_only(fabric):
+    stor_c_port = {'device': 'mlx4_0', 'port': 1, 'guid': '0x0002c903000e7c01'}
+    fabric['nodes'].append({'name': 'stor-c', 'kind': 'storage', 'ports': [stor_c_port],
+                            'interfaces': [{'network': 'replication', 'address': '10.20.0.13', 'netdev': 'eth2'}]})
+    fabric['ha_pairs'].append({'name': 'pair2', 'nodes': ['stor-a', 'stor-c'], 'replication_network': 'replication',
+                               'client_network': 'storage'})
+    assert 'ha_pair pair2: node stor-a is already in ha_pair pair1 (a node belongs to one pair)' in errors(fabric)
+
+
+def test_pair_nodes_on_replication_network(fabric):
+    del node(fabric, 'stor-b')['interfaces'][1]
+    assert errors(fabric) == ['ha_pair pair1: node stor-b has no address on replication network replication']
+
+
+def test_pair_nodes_on_client_network(fabric):
+    del node(fabric, 'stor-b')['interfaces'][0]
+    assert errors(fabric) == ['ha_pair pair1: node stor-b has no address on client network storage']
+
+
+def test_pair_storage_nodes_have_ports(fabric):
+    node(fabric, 'stor-b')['ports'] = []
+    node(fabric, 'stor-b')['interfaces'][0] = {'network': 'storage', 'address': '10.10.0.12', 'port': 'mlx4_0/1'}
+    found = errors(fabric)
+    assert 'ha_pair pair1: node stor-b has no HCA ports to export volumes on' in found
+
+
+def test_replication_and_client_networks_distinct_is_an_error(fabric):
+    fabric['ha_pairs'][0]['client_network'] = 'replication'
+    found = errors(fabric)
+    assert found[0].startswith('ha_pair pair1: replication_network and client_network are both replication; '
+                               'they must be distinct networks')
+
+
+def test_replication_and_client_on_same_netdev_is_a_warning(fabric):
+    fabric['networks'][0] = {'name': 'storage', 'cidr': '10.10.0.0/24', 'transport': 'ethernet', 'purpose': 'client'}
+    for name in ('stor-a', 'stor-b', 'init-1', 'init-2'):
+        node(fabric, name)['interfaces'][0] = dict(node(fabric, name)['interfaces'][0], netdev='eth2')
+        del node(fabric, name)['interfaces'][0]['port']
+    assert errors(fabric) == []
+    assert warnings(fabric) == [
+        'ha_pair pair1: node stor-a carries replication network replication and client network storage on the same '
+        'netdev eth2; one link failure cuts both',
+        'ha_pair pair1: node stor-b carries replication network replication and client network storage on the same '
+        'netdev eth2; one link failure cuts both']
+
+
+def test_pair_network_purpose_mismatch_is_a_warning(fabric):
+    fabric['networks'][1]['purpose'] = 'management'
+    assert warnings(fabric) == ['ha_pair pair1: replication_network replication has purpose management, '
+                                'expected replication']
+
+
+def test_initial_primary_is_a_member(fabric):
+    fabric['ha_pairs'][0]['initial_primary'] = 'stor-c'
+    assert errors(fabric) == ["ha_pair pair1: initial_primary 'stor-c' is not one of the pair's nodes"]
+
+
+def test_storage_node_outside_pairs_is_a_warning(fabric):
+    stor_c_port = {'device': 'mlx4_0', 'port': 1, 'guid': '0x0002c903000e7c01'}
+    fabric['nodes'].append({'name': 'stor-c', 'kind': 'storage', 'ports': [stor_c_port]})
+    assert errors(fabric) == []
+    assert warnings(fabric) == ['node stor-c: storage node is not in any ha_pair']
+
+
+# --- volumes ----------------------------------------------------------------------------------
+def test_drbd_minor_unique_per_node(fabric):
+    fabric['ha_pairs'][0]['volumes'][1]['drbd_minor'] = 0
+    assert errors(fabric) == [
+        'ha_pair pair1 volume vol1: drbd_minor 0 on stor-a is also used by ha_pair pair1 volume vol0',
+        'ha_pair pair1 volume vol1: drbd_minor 0 on stor-b is also used by ha_pair pair1 volume vol0']
+
+
+def test_drbd_port_unique_per_node(fabric):
+    fabric['ha_pairs'][0]['volumes'][1]['drbd_port'] = '7789'
+    assert errors(fabric) == [
+        'ha_pair pair1 volume vol1: drbd_port 7789 on stor-a is also used by ha_pair pair1 volume vol0',
+        'ha_pair pair1 volume vol1: drbd_port 7789 on stor-b is also used by ha_pair pair1 volume vol0']
+
+
+def test_drbd_minor_and_port_ranges(fabric):
+    fabric['ha_pairs'][0]['volumes'][1].update({'drbd_minor': 1 << 20, 'drbd_port': 70000})
+    assert errors(fabric) == ['ha_pair pair1 volume vol1: drbd_minor 1048576 is out of range (0..1048575)',
+                              'ha_pair pair1 volume vol1: drbd_port 70000 is out of range (1..65535)']
+
+
+def test_same_minor_on_other_nodes_is_fine(fabric):
+    fabric['nodes'] += [
+        {'name': n, 'kind': 'storage', 'ports': [{'device': 'mlx4_0', 'port': 1, 'guid': g, 'netdev': 'ib0'}],
+         'interfaces': [{'network': 'storage', 'address': c, 'port': 'mlx4_0/1'},
+                        {'network': 'replication', 'address': r, 'netdev': 'eth2'}]}
+        for n, g, c, r in (('stor-c', 0x2c903000e7c01, '10.10.0.13', '10.20.0.13'),
+                           ('stor-d', 0x2c903000e7d01, '10.10.0.14', '10.20.0.14'))]
+    pair2 = copy.deepcopy(fabric['ha_pairs'][0])
+    pair2.update({'name': 'pair2', 'nodes': ['stor-c', 'stor-d'], 'initial_primary': 'stor-c'})
+    for index, volume in enumerate(pair2['volumes']):
+        volume['lun_serial'] = '6b2f1e4a000%d' % index
+    pair2['volumes'][1]['backing_device'] = '/dev/sdc'
+    fabric['ha_pairs'].append(pair2)
+    assert errors(fabric) == []
+
+
+def test_backing_device_unique_per_node(fabric):
+    fabric['ha_pairs'][0]['volumes'][1]['backing_device'] = {'stor-a': '/dev/sdb', 'stor-b': '/dev/sdd'}
+    assert errors(fabric) == [
+        'ha_pair pair1 volume vol1: backing_device /dev/sdb on stor-a is also used by ha_pair pair1 volume vol0']
+
+
+def test_backing_device_mapping_covers_both_nodes(fabric):
+    fabric['ha_pairs'][0]['volumes'][1]['backing_device'] = {'stor-a': '/dev/sdc', 'stor-c': '/dev/sdd'}
+    assert errors(fabric) == [
+        "ha_pair pair1 volume vol1: backing_device names 'stor-c', which is not a node of this pair",
+        'ha_pair pair1 volume vol1: backing_device has no entry for node stor-b']
+
+
+def test_backing_device_is_an_absolute_path(fabric):
+    fabric['ha_pairs'][0]['volumes'][0]['backing_device'] = 'sdb'
+    assert errors(fabric) == ["ha_pair pair1 volume vol0: backing_device 'sdb' is not an absolute device path"]
+
+
+def test_volume_names_unique_in_pair(fabric):
+    fabric['ha_pairs'][0]['volumes'][1]['name'] = 'vol0'
+    assert 'ha_pair pair1 volume vol0: name is not unique (ha_pair pair1 volumes[0] has the same name)' \
+        in errors(fabric)
+
+
+def test_lun_serials_unique(fabric):
+    fabric['ha_pairs'][0]['volumes'][1]['lun_serial'] = '5a1e0d3f0000'
+    assert errors(fabric) == [
+        'ha_pair pair1 volume vol1: lun_serial 5a1e0d3f0000 is also used by ha_pair pair1 volume vol0']
+
+
+def test_lun_serials_give_distinct_wwids(fabric):
+    fabric['ha_pairs'][0]['volumes'][0]['lun_serial'] = '0123456789abcdef012345678-a'
+    fabric['ha_pairs'][0]['volumes'][1]['lun_serial'] = '0123456789abcdef012345678-b'
+    assert errors(fabric) == [
+        'ha_pair pair1 volume vol1: lun_serial 0123456789abcdef012345678-b gives the same LUN WWID '
+        '360014050123456789abcdef012345678 as ha_pair pair1 volume vol0 (LIO uses only the first 25 hex digits)']
+
+
+def test_lun_serial_syntax(fabric):
+    fabric['ha_pairs'][0]['volumes'][1]['lun_serial'] = 'has space'
+    assert errors(fabric) == ["ha_pair pair1 volume vol1: lun_serial 'has space' is invalid (letters, digits, \".\", "
+                              "\"_\", \":\" and \"-\", at most 253 characters)"]
+
+
+def test_lio_wwid_matches_kernel_derivation():
+    # 25 hex digits of the serial, non-hex skipped, padded with zeros, after 3 + NAA 6 + company id 001405
+    assert topology.lio_wwid('5a1e0d3f0000') == '360014055a1e0d3f00000000000000000'
+    assert topology.lio_wwid('a1b2c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d') == '36001405a1b2c3d45e6f4a7b8c9d0e1f2'
+
+
+def test_initiators_must_exist(fabric):
+    fabric['ha_pairs'][0]['volumes'][0]['initiators'].append('init-9')
+    assert errors(fabric) == ["ha_pair pair1 volume vol0: initiator 'init-9' is not a declared node"]
+
+
+def test_initiators_are_initiator_or_esx_nodes(fabric):
+    fabric['ha_pairs'][0]['volumes'][0]['initiators'].append('stor-b')
+    assert errors(fabric) == [
+        'ha_pair pair1 volume vol0: initiator stor-b is a storage node, not an initiator or esx node']
+
+
+def test_initiators_have_ports(fabric):
+    node(fabric, 'esx-2')['ports'] = []
+    assert errors(fabric) == ['ha_pair pair1 volume vol0: initiator esx-2 has no HCA ports',
+                              'ha_pair pair1 volume vol1: initiator esx-2 has no HCA ports']
+
+
+def test_roce_initiator_needs_client_address(fabric):
+    node(fabric, 'esx-2')['ports'] = [{'device': 'vmhba33', 'port': 1, 'guid': '0x0250560000a0b0c1',
+                                       'link_layer': 'ethernet'}]
+    assert errors(fabric) == [
+        'ha_pair pair1 volume vol0: initiator esx-2 has only RoCE ports and no address on client network storage; '
+        'SRP over RDMA/CM needs one',
+        'ha_pair pair1 volume vol1: initiator esx-2 has only RoCE ports and no address on client network storage; '
+        'SRP over RDMA/CM needs one']
+
+
+def test_volume_without_initiators_is_a_warning(fabric):
+    fabric['ha_pairs'][0]['volumes'][1]['initiators'] = []
+    assert errors(fabric) == []
+    assert warnings(fabric) == ['ha_pair pair1 volume vol1: initiators is empty: the volume is exported to no initiator']
+
+
+# --- SRP timers (srp_tmo_valid() in drivers/scsi/scsi_transport_srp.c + the SCSI command timeout) ---
+@pytest.mark.parametrize('timers,message', [
+    ({'reconnect_delay': 0}, 'reconnect_delay 0 is invalid; use a positive number of seconds or "off"'),
+    ({'reconnect_delay': 'off', 'fast_io_fail_tmo': 'off', 'dev_loss_tmo': -1},
+     'reconnect_delay, fast_io_fail_tmo and dev_loss_tmo are all "off"; the kernel refuses this '
+     '(a failed path would never be reported to multipath)'),
+    ({'fast_io_fail_tmo': 600, 'dev_loss_tmo': 600, 'scsi_timeout': 700},
+     'fast_io_fail_tmo 600 must be below dev_loss_tmo 600'),
+    ({'fast_io_fail_tmo': 601, 'dev_loss_tmo': 3600, 'scsi_timeout': 700},
+     'fast_io_fail_tmo 601 must not exceed 600 s (SCSI_DEVICE_BLOCK_MAX_TIMEOUT)'),
+    ({'fast_io_fail_tmo': 'off', 'dev_loss_tmo': 601},
+     'dev_loss_tmo 601 must not exceed 600 s while fast_io_fail_tmo is "off" (SCSI_DEVICE_BLOCK_MAX_TIMEOUT)'),
+    ({'fast_io_fail_tmo': 30, 'scsi_timeout': 30},
+     'fast_io_fail_tmo 30 must be below scsi_timeout 30 (the SCSI command timeout), or I/O on a dead path waits for '
+     'the command timeout first'),
+    ({'scsi_timeout': 0}, 'scsi_timeout 0 is not a positive number of seconds'),
+    ({'dev_loss_tmo': 'never'}, "dev_loss_tmo 'never' is not a number of seconds or \"off\""),
+    ({'dev_loss_tmo': 2 ** 31}, 'dev_loss_tmo 2147483648 is out of range (the kernel parses it as a 32-bit int)'),
+])
+def test_srp_timer_rules(fabric, timers, message):
+    fabric['srp'].update(timers)
+    assert errors(fabric) == ['srp: ' + message]
+
+
+@pytest.mark.parametrize('timers,expected', [
+    ({'reconnect_delay': 'off'}, {'reconnect_delay': 'off'}),
+    ({'reconnect_delay': -5, 'fast_io_fail_tmo': 'OFF'}, {'reconnect_delay': 'off', 'fast_io_fail_tmo': 'off'}),
+    ({'fast_io_fail_tmo': 'off', 'dev_loss_tmo': 600}, {'fast_io_fail_tmo': 'off', 'dev_loss_tmo': 600}),
+    ({'dev_loss_tmo': 'off'}, {'dev_loss_tmo': 'off'}),                        # fast_io_fail 15 stays on
+    ({'fast_io_fail_tmo': 5, 'dev_loss_tmo': 86400, 'scsi_timeout': 30}, {'dev_loss_tmo': 86400}),
+])
+def test_srp_timers_the_kernel_accepts(fabric, timers, expected):
+    fabric['srp'].update(timers)
+    model = topology.analyse(fabric)
+    assert model.errors == []
+    for key, value in expected.items():
+        assert model.srp[key] == value
+
+
+def test_srp_initiator_ext(fabric):
+    fabric['srp']['initiator_ext'] = 'nothex'
+    assert errors(fabric) == ["srp: initiator_ext 'nothex' is not 16 hex digits (e.g. fe80000000000000)"]
+
+
+# --- structure, unknown fields, all problems in one pass -----------------------------------------
+@pytest.mark.parametrize('bad', [None, [], 'rdma', 3])
+def test_model_must_be_a_mapping(bad):
+    assert len(topology.fabric_errors(bad)) == 1
+    assert topology.fabric_errors(bad)[0].startswith('rdma_fabric: must be a mapping')
+
+
+def test_nodes_are_required():
+    assert topology.fabric_errors({}) == ['rdma_fabric: nodes is required']
+    assert topology.fabric_errors({'nodes': []}) == ['rdma_fabric: nodes is empty: declare at least the storage nodes']
+
+
+def test_wrong_types_are_reported_not_raised(fabric):
+    fabric['nodes'][0]['ports'] = 'mlx4_0'
+    fabric['networks'][1] = ['replication']
+    fabric['ha_pairs'][0]['volumes'][0]['drbd_minor'] = True
+    found = errors(fabric)
+    assert 'node stor-a: ports must be a list, got string' in found
+    assert 'networks[1]: must be a mapping, got list' in found
+    assert 'ha_pair pair1 volume vol0: drbd_minor true is not an integer' in found
+
+
+def test_unknown_fields_are_warnings(fabric):
+    fabric['partitions'][0]['pkeys'] = [1]
+    fabric['nodes'][0]['ports'][0]['speed'] = 56
+    assert errors(fabric) == []
+    assert warnings(fabric) == [
+        "partition storage: unknown field 'pkeys' ignored (known: ipoib_mode, mtu, name, pkey)",
+        "node stor-a port mlx4_0/1: unknown field 'speed' ignored (known: device, guid, link_layer, netdev, port, rate, "
+        "subnet_prefix)"]
+
+
+def test_all_problems_in_one_pass(fabric):
+    node(fabric, 'stor-b')['ports'][0]['guid'] = '0002:c903:000e:8acd'
+    fabric['partitions'][0]['mtu'] = 70000
+    fabric['ha_pairs'][0]['volumes'][1]['lun_serial'] = '5a1e0d3f0000'
+    fabric['srp']['reconnect_delay'] = 0
+    node(fabric, 'init-2')['interfaces'][0]['address'] = '10.10.0.21'
+    assert errors(fabric) == [
+        'partition storage: mtu 70000 is too large for ipoib_mode connected (at most 65520)',
+        'node stor-b port mlx4_0/1: guid 0x0002c903000e8acd is also used by stor-a',
+        'node init-2 interface storage: address 10.10.0.21 is also used by init-1',
+        'ha_pair pair1 volume vol1: lun_serial 5a1e0d3f0000 is also used by ha_pair pair1 volume vol0',
+        'srp: reconnect_delay 0 is invalid; use a positive number of seconds or "off"',
+    ]
+
+
+# --- the host slice ---------------------------------------------------------------------------
+def test_slice_of_storage_node(fabric):
+    result = topology.host_slice(fabric, 'stor-b')
+    assert result['node']['kind'] == 'storage'
+    assert [p['guid'] for p in result['node']['ports']] == ['0x0002c903000e9b11', '0x0002c903000e9b12']
+    assert result['node']['ports'][0]['srpt_wwn'] == 'ib.fe800000000000000002c903000e9b11'
+    pair = result['ha_pair']
+    assert (pair['name'], pair['peer'], pair['is_initial_primary'], pair['initial_primary']) == \
+        ('pair1', 'stor-a', False, 'stor-a')
+    assert [(n['name'], n['replication_address'], n['client_address']) for n in pair['nodes']] == \
+        [('stor-a', '10.20.0.11', '10.10.0.11'), ('stor-b', '10.20.0.12', '10.10.0.12')]
+    vol1 = pair['volumes'][1]
+    assert (vol1['drbd_device'], vol1['backing_device'], vol1['backing_devices']) == \
+        ('/dev/drbd1', '/dev/sdd', {'stor-a': '/dev/sdc', 'stor-b': '/dev/sdd'})
+    assert vol1['wwid'] == '360014055a1e0d3f00010000000000000'
+    assert sorted(result['initiators']) == ['esx-1', 'esx-2', 'init-1', 'init-2']
+    assert [p['srp_port_id'] for p in result['initiators']['init-1']['ports']] == \
+        ['0xfe800000000000000002c903001a2b01', '0xfe800000000000000002c903001a2b02']
+    assert result['initiators']['init-1']['client_address'] == '10.10.0.21'
+    assert result['targets'] == []
+    assert result['srp']['dev_loss_tmo'] == 600
+
+
+def test_slice_of_initiator(fabric):
+    result = topology.host_slice(fabric, 'init-1')
+    assert result['ha_pair'] is None
+    assert result['initiators'] == {}
+    assert [(t['pair'], t['volume'], t['lun_serial']) for t in result['targets']] == [('pair1', 'vol0', '5a1e0d3f0000')]
+    assert [(n['name'], n['client_address']) for n in result['targets'][0]['nodes']] == \
+        [('stor-a', '10.10.0.11'), ('stor-b', '10.10.0.12')]
+
+
+def test_slice_of_esx_host(fabric):
+    result = topology.host_slice(fabric, 'esx-2')
+    assert result['node']['kind'] == 'esx'
+    assert [t['volume'] for t in result['targets']] == ['vol0', 'vol1']
+
+
+def test_slice_refuses_invalid_model(fabric):
+    fabric['srp']['reconnect_delay'] = 0
+    with pytest.raises(TopologyError, match='rdma_fabric is invalid \\(1 problem\\): srp: reconnect_delay 0'):
+        topology.host_slice(fabric, 'stor-a')
+
+
+def test_slice_of_unknown_host(fabric):
+    with pytest.raises(TopologyError, match="host 'stor-z' is not a node of rdma_fabric"):
+        topology.host_slice(fabric, 'stor-z')
+
+
+def test_summary_counts(fabric):
+    counts = topology.summary(topology.analyse(fabric))['counts']
+    assert counts == {'partitions': 1, 'networks': 2, 'nodes': 6, 'ports': 11, 'interfaces': 6, 'ha_pairs': 1,
+                      'volumes': 2}
+
+
+# --- regressions found by the fuzz tests -----------------------------------------------------------
+def test_unicode_digits_are_not_a_pkey():
+    # str.isdigit() is True for '²' but int('²') raises: found by test_pkey_normalisation_is_idempotent
+    with pytest.raises(TopologyError, match="pkey '²' is not a P_Key"):
+        topology.normalize_pkey('²')
+
+
+def test_trailing_newline_is_not_part_of_a_name(fabric):
+    # '$' in a regex also matches before a final newline; names and netdevs must not end in one
+    node(fabric, 'esx-2')['name'] = 'esx-2\n'
+    node(fabric, 'init-2')['ports'][0]['netdev'] = 'ib0\n'
+    found = errors(fabric)
+    assert "nodes[5]: name 'esx-2\n' is invalid (letters, digits, \"_\", \".\" and \"-\", at most 63 characters)" in found
+    assert "node init-2 port mlx5_0/1: netdev 'ib0\n' is not a network interface name (1-15 characters, no \"/\", " \
+        "\":\" or spaces)" in found
