@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Environment shared by the Makefile, tools/ scripts and tests. Source it; it sets nothing
 # outside the checkout but variables.
 RDMA_TOP=${RDMA_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}

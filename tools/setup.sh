@@ -14,7 +14,8 @@ t0=$(date +%s)
 
 # --- 1. Debian packages ------------------------------------------------------------------
 apt_packages=(docker.io debootstrap qemu-system-x86 qemu-utils rsync netcat-openbsd
-              iproute2 openssh-client busybox-static cpio zstd e2fsprogs python3-venv unzip)
+              iproute2 openssh-client busybox-static cpio zstd e2fsprogs python3-venv unzip
+              shellcheck)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -56,9 +57,12 @@ if ((need_deps)); then
     log "collections ${deps[*]} from the ansible wheel (PyPI)"
     wheel_dir="$RDMA_CACHE/wheels"
     mkdir -p "$wheel_dir"
-    ls "$wheel_dir"/ansible-12.*.whl >/dev/null 2>&1 ||
+    wheels=("$wheel_dir"/ansible-12.*.whl)
+    if [[ ! -f ${wheels[0]} ]]; then
         "$RDMA_VENV/bin/pip" download -q --no-deps -d "$wheel_dir" "$ANSIBLE_WHEEL_SPEC"
-    wheel=$(ls "$wheel_dir"/ansible-12.*.whl | tail -n 1)
+        wheels=("$wheel_dir"/ansible-12.*.whl)
+    fi
+    wheel=${wheels[-1]}
     tmp=$(mktemp -d)
     patterns=()
     for d in "${deps[@]}"; do patterns+=("ansible_collections/$d/*"); done

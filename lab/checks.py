@@ -1,0 +1,181 @@
+"""The lab's own checks: rxe ACTIVE with the GUID the model says, fabric/replication reachability,
+hostnames, memory; the fabric model validated by the collection's filter; and observations of
+what the roles deployed (DRBD, LIO, SRP, multipath, cluster) for the summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from lab import config, runtime
+
+
+def parse_kv(text: str) -> dict[str, str]:
+    out = {}
+    for line in text.splitlines():
+        k, sep, v = line.partition("=")
+        if sep:
+            out[k.strip()] = v.strip()
+    return out
+
+
+def vm_probe_script(vm: config.VM) -> str:
+    """Shell run on a VM: prints key=value lines (rxe, pings to peers, memory)."""
+    dev = config.RXE_DEVICE
+    lines = [
+        "echo hostname=$(uname -n)",
+        "echo uptime=$(cut -d' ' -f1 /proc/uptime)",
+        "awk '/^MemTotal:/ {print \"mem_total_kb=\" $2} /^MemAvailable:/ {print \"mem_available_kb=\" $2}' /proc/meminfo",
+        f"if [ -d /sys/class/infiniband/{dev} ]; then",
+        f"  echo rxe_state=$(sed 's/^[0-9]*: *//' /sys/class/infiniband/{dev}/ports/1/state)",
+        f"  echo rxe_guid=$(cat /sys/class/infiniband/{dev}/node_guid)",
+        f"  echo rxe_netdev=$(cat /sys/class/infiniband/{dev}/ports/1/gid_attrs/ndevs/0 2>/dev/null)",
+        f"  echo rxe_mtu=$(cat /sys/class/infiniband/{dev}/ports/1/active_mtu 2>/dev/null)",
+        "else echo rxe_state=absent; fi",
+    ]
+    for peer in config.VMS:
+        if peer is vm:
+            continue
+        for net in vm.nets:
+            if net in peer.nets:
+                ip = net.address(peer.host)
+                lines.append(f"ping -q -c 2 -i 0.3 -W 3 {ip} >/dev/null 2>&1 && echo ping_{net.name}_{peer.name}=ok "
+                             f"|| echo ping_{net.name}_{peer.name}=FAIL")
+    return "\n".join(lines) + "\n"
+
+
+def evaluate(vm: config.VM, kv: dict[str, str], require_rxe: bool) -> list[str]:
+    """Problems seen in one VM's probe output (empty list: all good)."""
+    problems = []
+    if kv.get("hostname") != vm.name:
+        problems.append(f"{vm.name}: hostname is {kv.get('hostname')!r}")
+    want_guid = config.sysfs_guid(config.guid_from_mac(vm.mac(config.FABRIC.index)))
+    state = kv.get("rxe_state", "absent")
+    if state == "absent":
+        if require_rxe:
+            problems.append(f"{vm.name}: no RDMA device {config.RXE_DEVICE}")
+    else:
+        if state != "ACTIVE":
+            problems.append(f"{vm.name}: {config.RXE_DEVICE} port 1 is {state}, not ACTIVE")
+        if kv.get("rxe_guid") != want_guid:
+            problems.append(f"{vm.name}: {config.RXE_DEVICE} GUID {kv.get('rxe_guid')} != model's {want_guid}")
+        if kv.get("rxe_netdev") not in (None, "", config.FABRIC.netdev):
+            problems.append(f"{vm.name}: {config.RXE_DEVICE} runs on {kv.get('rxe_netdev')}, not {config.FABRIC.netdev}")
+    for k, v in kv.items():
+        if k.startswith("ping_") and v != "ok":
+            _ping, net, peer = k.split("_", 2)
+            problems.append(f"{vm.name}: cannot reach {peer} on the {net} network")
+    return problems
+
+
+def probe_all(st: dict, names: list[str] | None = None) -> dict[str, dict[str, str]]:
+    names = names or [n for n in st["vms"] if runtime.qemu_pid(n)]
+    out: dict[str, dict[str, str]] = {}
+
+    def one(n: str) -> None:
+        r = runtime.ssh(st, n, vm_probe_script(config.vm_by_name(n)), timeout=90)
+        out[n] = parse_kv(r.stdout) if r.returncode == 0 else {"error": (r.stderr or r.stdout).strip()[-300:]}
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def run_checks(st: dict, require_rxe: bool = True) -> tuple[list[str], dict[str, dict[str, str]]]:
+    problems = []
+    probes = probe_all(st, list(st["vms"]))
+    for name, kv in probes.items():
+        vm = config.vm_by_name(name)
+        if "error" in kv:
+            problems.append(f"{name}: unreachable over ssh: {kv['error']}")
+            continue
+        problems += evaluate(vm, kv, require_rxe)
+    for name in st["vms"]:
+        if name not in probes:
+            problems.append(f"{name}: not running")
+    return problems, probes
+
+
+def ansible_bin(tool: str) -> str:
+    cand = Path(sys.executable).parent / tool
+    return str(cand) if cand.exists() else tool
+
+
+def fabric_filter_available() -> bool:
+    d = config.TOP / "plugins" / "filter"
+    return d.is_dir() and any("fabric_errors" in p.read_text(errors="replace") for p in d.glob("*.py"))
+
+
+def validate_model() -> tuple[str, list[str]]:
+    """('ok'|'errors'|'skipped'|'failed', messages): the lab's model through rdma.ha_storage.fabric_errors."""
+    if not fabric_filter_available():
+        return "skipped", ["filter rdma.ha_storage.fabric_errors is not in the collection yet"]
+    inv = runtime.inventory_dir()
+    host = config.VMS[0].name
+    r = subprocess.run([ansible_bin("ansible"), host, "-i", str(inv), "-c", "local", "-o", "-m", "ansible.builtin.debug",
+                        "-a", "msg={{ rdma_fabric | rdma.ha_storage.fabric_errors | to_json }}"],
+                       capture_output=True, text=True, timeout=180, check=False, cwd=config.TOP, env=ansible_env())
+    if r.returncode != 0:
+        return "failed", [(r.stderr or r.stdout).strip()[-800:]]
+    try:
+        out = re.sub(r"\x1b\[[0-9;]*m", "", r.stdout)
+        msg = json.JSONDecoder().raw_decode(out[out.index("{"):])[0]["msg"]
+        errors = json.loads(msg) if isinstance(msg, str) else msg
+    except (ValueError, KeyError) as e:
+        return "failed", [f"cannot read the filter's answer ({e}): {r.stdout[-400:]}"]
+    return ("ok" if not errors else "errors"), list(errors)
+
+
+def ansible_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(config.CACHE / "collections"))
+    env.setdefault("ANSIBLE_COLLECTIONS_SCAN_SYS_PATH", "false")
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    env["ANSIBLE_FORCE_COLOR"] = "0"
+    env["ANSIBLE_NOCOLOR"] = "1"
+    return env
+
+
+# --- what the roles deployed, as seen on the VMs (for the summary) ------------------------------
+OBSERVE = r"""
+if [ -r /proc/drbd ]; then
+  grep -E '^ *[0-9]+: cs:' /proc/drbd | sed -E 's/^ *([0-9]+): (cs:[^ ]+) (ro:[^ ]+) (ds:[^ ]+).*/drbd=minor \1 \2 \3 \4/'
+fi
+if [ -d /sys/kernel/config/target/srpt ]; then
+  t=$(ls /sys/kernel/config/target/srpt 2>/dev/null | grep -v discovery_auth | tr '\n' ' ')
+  [ -n "$t" ] && echo "lio_srpt=$t"
+fi
+if [ -d /sys/class/infiniband_srp ]; then
+  n=$(ls /sys/class/scsi_host 2>/dev/null | while read h; do [ "$(cat /sys/class/scsi_host/$h/proc_name 2>/dev/null)" = ib_srp ] && echo $h; done | wc -l)
+  echo "srp_hosts=$n"
+fi
+command -v lsscsi >/dev/null 2>&1 && { d=$(lsscsi 2>/dev/null | grep -c LIO-ORG); [ "$d" -gt 0 ] && echo "lio_disks=$d"; }
+command -v multipath >/dev/null 2>&1 && pidof multipathd >/dev/null 2>&1 && {
+  m=$(multipath -l 2>/dev/null | grep -c 'LIO-ORG'); echo "multipath_maps=$m"; }
+command -v crm_mon >/dev/null 2>&1 && pidof pacemakerd >/dev/null 2>&1 && echo "cluster=$(crm_mon -1 -s 2>/dev/null | head -n1)"
+true
+"""
+
+
+def observe(st: dict) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+
+    def one(n: str) -> None:
+        r = runtime.ssh(st, n, OBSERVE, timeout=60)
+        out[n] = parse_kv(r.stdout) if r.returncode == 0 else {"error": (r.stderr or r.stdout).strip()[-200:]}
+
+    names = [n for n in st["vms"] if runtime.qemu_pid(n)]
+    threads = [threading.Thread(target=one, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out

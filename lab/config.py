@@ -1,0 +1,146 @@
+"""What the lab is made of: VMs, networks, addresses, MACs (pure data and pure functions)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TOP = Path(os.environ.get("RDMA_TOP") or Path(__file__).resolve().parent.parent)
+CACHE = Path(os.environ.get("RDMA_CACHE") or TOP / ".cache")
+LAB_CACHE = CACHE / "lab"
+IMAGE_DIR = LAB_CACHE / "image"
+RUN_DIR = LAB_CACHE / "run"
+DEB_CACHE = LAB_CACHE / "debs"
+
+# Management network: QEMU user networking (slirp) with restrict=on, so the guest reaches
+# nothing outside; the only way in is the ssh port forwarded to 127.0.0.1 on the controller.
+MGMT_GUEST_ADDRESS = "10.0.2.15/24"
+SSH_PORT_BASE = 2270
+
+
+@dataclass(frozen=True)
+class Net:
+    """A private L2 network between VMs: a QEMU socket netdev on a loopback multicast group."""
+
+    name: str          # model network name and QEMU netdev id
+    index: int         # third octet of the MACs and addresses
+    netdev: str        # guest netdev name (eth1, eth2)
+    cidr: str
+    purpose: str       # fabric model purpose: client | replication
+    mcast_group: str
+
+    @property
+    def prefixlen(self) -> int:
+        return int(self.cidr.split("/")[1])
+
+    def address(self, host: int) -> str:
+        base = self.cidr.split("/")[0].rsplit(".", 1)[0]
+        return f"{base}.{host}"
+
+
+FABRIC = Net("fabric", 1, "eth1", "10.77.1.0/24", "client", "239.77.1.1")
+REPLICATION = Net("replication", 2, "eth2", "10.77.2.0/24", "replication", "239.77.2.1")
+NETS = (FABRIC, REPLICATION)
+
+
+@dataclass(frozen=True)
+class VM:
+    name: str
+    kind: str          # storage | initiator
+    host: int          # last octet of its addresses, last byte of its MACs
+    memory_mb: int
+    nets: tuple = field(default=())
+    data_disk_mb: int = 0   # a second disk (/dev/vdb), DRBD's backing device
+
+    def mac(self, index: int) -> str:
+        """Fixed MAC of NIC `index` (0 = management eth0, 1 = fabric eth1, 2 = replication eth2)."""
+        return mac_for(index, self.host)
+
+    @property
+    def machine_id(self) -> str:
+        return hashlib.sha256(f"rdma-lab {self.name}".encode()).hexdigest()[:32]
+
+
+VMS = (
+    VM("storage-a", "storage", 11, 768, (FABRIC, REPLICATION), 256),
+    VM("storage-b", "storage", 12, 768, (FABRIC, REPLICATION), 256),
+    VM("initiator-1", "initiator", 21, 512, (FABRIC,)),
+)
+HA_PAIR = {"name": "lab", "nodes": ["storage-a", "storage-b"], "initial_primary": "storage-a"}
+VOLUME = {"name": "vol0", "backing_device": "/dev/vdb", "drbd_minor": 0, "drbd_port": 7789,
+          "lun_serial": "labvol0", "initiators": ["initiator-1"]}
+# ib_srp / multipath timers for the lab (TCG is slow: generous but bounded).
+SRP_TIMERS = {"reconnect_delay": 5, "fast_io_fail_tmo": 5, "dev_loss_tmo": 60, "scsi_timeout": 15}
+RXE_DEVICE = "rxe0"
+
+
+def vm_by_name(name: str) -> VM:
+    for vm in VMS:
+        if vm.name == name:
+            return vm
+    raise KeyError(f"no lab VM named {name!r} (known: {', '.join(v.name for v in VMS)})")
+
+
+def net_by_name(name: str) -> Net | None:
+    if name in ("mgmt", "management", "eth0"):
+        return None
+    for net in NETS:
+        if name in (net.name, net.netdev):
+            return net
+    raise KeyError(f"no lab network named {name!r} (known: mgmt, {', '.join(n.name for n in NETS)})")
+
+
+def mac_for(index: int, host: int) -> str:
+    """52:54:00:77:<net index>:<host>, both written in decimal digits so that the MAC reads like the
+    address: storage-a (host 11) on the fabric (net 1) is 52:54:00:77:01:11 (GUID 0x505400fffe770111)."""
+    if not 0 <= index <= 99 or not 0 <= host <= 99:
+        raise ValueError(f"MAC parts out of range (0-99): index={index} host={host}")
+    return f"52:54:00:77:{index:02d}:{host:02d}"
+
+
+def guid_from_mac(mac: str) -> str:
+    """The EUI-64 Soft-RoCE derives its node/port GUID from: flip the U/L bit, insert ff:fe.
+
+    52:54:00:12:34:56 -> 0x505400fffe123456 (canonical "0x%016x" form of the fabric model).
+    """
+    parts = mac.lower().replace("-", ":").split(":")
+    if len(parts) != 6 or not all(len(p) == 2 for p in parts):
+        raise ValueError(f"not a MAC address: {mac!r}")
+    try:
+        octets = [int(p, 16) for p in parts]
+    except ValueError:
+        raise ValueError(f"not a MAC address: {mac!r}") from None
+    octets[0] ^= 0x02
+    eui = octets[:3] + [0xFF, 0xFE] + octets[3:]
+    return "0x" + "".join(f"{o:02x}" for o in eui)
+
+
+def sysfs_guid(guid: str) -> str:
+    """0x505400fffe123456 -> 5054:00ff:fe12:3456 (the spelling of /sys/class/infiniband/*/node_guid)."""
+    h = guid[2:] if guid.startswith("0x") else guid
+    return ":".join(h[i:i + 4] for i in range(0, 16, 4))
+
+
+def ssh_port(vm: VM, base: int = SSH_PORT_BASE) -> int:
+    return base + VMS.index(vm)
+
+
+def mcast_port(run_dir: Path, net: Net) -> int:
+    """A UDP port per lab checkout and network, so two checkouts on one machine do not mix frames."""
+    h = int(hashlib.sha256(str(run_dir).encode()).hexdigest()[:8], 16)
+    return 40000 + (h % 5000) * 2 + (net.index - 1)
+
+
+def kernel_cmdline(vm: VM, pubkey: str) -> str:
+    """Kernel command line: the guest's boot unit (lab/guest/rdma-lab-boot) reads the rdmalab.* keys."""
+    import base64
+
+    nets = ",".join(f"{n.netdev}:{n.address(vm.host)}/{n.prefixlen}" for n in vm.nets)
+    key = base64.b64encode(pubkey.strip().encode()).decode()
+    return " ".join([
+        "console=ttyS0", "root=/dev/vda", "rw", "net.ifnames=0", "quiet", "loglevel=4",
+        "systemd.show_status=error", f"systemd.hostname={vm.name}", f"systemd.machine_id={vm.machine_id}",
+        f"rdmalab.mgmt=eth0:{MGMT_GUEST_ADDRESS}", f"rdmalab.net={nets}", f"rdmalab.key={key}",
+    ])

@@ -1,0 +1,142 @@
+"""The Ansible inventory the lab writes: hosts with their connection variables, and the fabric
+model `rdma_fabric` (the contract of docs/topology / common.md) describing the lab's VMs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from lab import config
+
+HEADER = "# Written by the rdma-lab tool (lab/inventory.py) for the running lab; rewritten by `python -m lab up`.\n"
+
+
+def fabric_model() -> dict:
+    """`rdma_fabric` for the lab: Soft-RoCE (rxe, Ethernet link layer) on eth1, Ethernet replication."""
+    nodes = []
+    for vm in config.VMS:
+        ports = [{"device": config.RXE_DEVICE, "port": 1, "guid": config.guid_from_mac(vm.mac(config.FABRIC.index)),
+                  "link_layer": "ethernet", "netdev": config.FABRIC.netdev}]
+        interfaces = [{"network": n.name, "address": n.address(vm.host), "netdev": n.netdev} for n in vm.nets]
+        nodes.append({"name": vm.name, "hostname": vm.name, "kind": vm.kind, "ports": ports,
+                      "interfaces": interfaces})
+    return {
+        "partitions": [],
+        "networks": [{"name": n.name, "cidr": n.cidr, "transport": "ethernet", "purpose": n.purpose}
+                     for n in config.NETS],
+        "nodes": nodes,
+        "ha_pairs": [{
+            "name": config.HA_PAIR["name"],
+            "nodes": list(config.HA_PAIR["nodes"]),
+            "initial_primary": config.HA_PAIR["initial_primary"],
+            "replication_network": config.REPLICATION.name,
+            "client_network": config.FABRIC.name,
+            "volumes": [dict(config.VOLUME, initiators=list(config.VOLUME["initiators"]))],
+        }],
+        "srp": dict(config.SRP_TIMERS),
+    }
+
+
+def hosts(run_dir: Path, ssh_ports: dict[str, int], labctl: Path, secrets: dict[str, str] | None = None) -> dict:
+    """The hosts inventory (YAML inventory plugin layout): every lab VM in group `rdma_lab`."""
+    ssh_dir = run_dir / "ssh"
+    common = ("-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "
+              "-o IdentitiesOnly=yes -o ServerAliveInterval=5 -o ServerAliveCountMax=4")
+    return {"all": {"children": {"rdma_lab": {
+        "hosts": {vm.name: {"ansible_host": "127.0.0.1", "ansible_port": ssh_ports[vm.name]} for vm in config.VMS},
+        "vars": {
+            "ansible_user": "root",
+            "ansible_ssh_private_key_file": str(ssh_dir / "id_ed25519"),
+            "ansible_ssh_common_args": common,
+            "ansible_control_path_dir": str(ssh_dir / "ansible"),
+            "ansible_pipelining": True,
+            "ansible_python_interpreter": "/usr/bin/python3",
+            # The lab's controls (power cut, link cut, restart) for playbooks run on the controller:
+            # ansible.builtin.command: argv: ["{{ rdma_lab_ctl }}", power-off, storage-a]
+            "rdma_lab_ctl": str(labctl),
+            # Per-run secrets the roles require (random, made by `lab up`; a real site keeps them in Vault).
+            **(secrets or {}),
+        },
+    }}}}
+
+
+def write(inv_dir: Path, run_dir: Path, ssh_ports: dict[str, int], labctl: Path,
+          secrets: dict[str, str] | None = None) -> dict[str, Path]:
+    """Write <inv_dir>/hosts.yml and <inv_dir>/group_vars/all/rdma_fabric.yml; return their paths."""
+    gv = inv_dir / "group_vars" / "all"
+    gv.mkdir(parents=True, exist_ok=True)
+    h = inv_dir / "hosts.yml"
+    f = gv / "rdma_fabric.yml"
+    h.write_text(HEADER + to_yaml(hosts(run_dir, ssh_ports, labctl, secrets)))
+    f.write_text(HEADER + to_yaml({"rdma_fabric": fabric_model()}))
+    return {"hosts": h, "fabric": f}
+
+
+# --- a small YAML emitter (stdlib only; data here is dicts, lists, str, int, bool, None) ---------
+_PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@-]*")
+_RESERVED = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
+
+
+def _scalar(v: object) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return repr(v)
+    s = str(v)
+    if _PLAIN.fullmatch(s) and s.lower() not in _RESERVED:
+        return s
+    return _quote(s)
+
+
+def _quote(s: str) -> str:
+    """A YAML double-quoted scalar: printable ASCII as is, everything else escaped (\\uXXXX / \\UXXXXXXXX)."""
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif 0x20 <= o < 0x7F:
+            out.append(ch)
+        elif o <= 0xFFFF:
+            out.append(f"\\u{o:04x}")
+        else:
+            out.append(f"\\U{o:08x}")
+    return '"' + "".join(out) + '"'
+
+
+def to_yaml(data: object, indent: int = 0) -> str:
+    pad = "  " * indent
+    out: list[str] = []
+    if isinstance(data, dict):
+        if not data:
+            return pad + "{}\n"
+        for k, v in data.items():
+            key = _scalar(k)
+            if isinstance(v, (dict, list)) and v:
+                out.append(f"{pad}{key}:\n{to_yaml(v, indent + 1)}")
+            else:
+                out.append(f"{pad}{key}: {_inline(v)}\n")
+    elif isinstance(data, list):
+        if not data:
+            return pad + "[]\n"
+        for item in data:
+            if isinstance(item, (dict, list)) and item:
+                body = to_yaml(item, indent + 1)
+                out.append(f"{pad}- {body.lstrip()}")
+            else:
+                out.append(f"{pad}- {_inline(item)}\n")
+    else:
+        out.append(pad + _scalar(data) + "\n")
+    return "".join(out)
+
+
+def _inline(v: object) -> str:
+    if isinstance(v, dict) and not v:
+        return "{}"
+    if isinstance(v, list) and not v:
+        return "[]"
+    return _scalar(v)

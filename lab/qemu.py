@@ -1,0 +1,96 @@
+"""QEMU command lines (pure) and a minimal QMP client."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from pathlib import Path
+
+from lab import config
+
+QEMU = "qemu-system-x86_64"
+# PCI slots fix the guest's device order: eth0 mgmt, eth1 fabric, eth2 replication; vda, vdb.
+NIC_SLOT = {0: 3, 1: 4, 2: 5}
+RNG_SLOT, ROOT_SLOT, DATA_SLOT = 7, 8, 9
+PROCESS_PREFIX = "rdma-lab-"
+
+
+def qemu_argv(vm: config.VM, *, kernel: Path, initrd: Path, overlay: Path, data_disk: Path | None,
+              run_dir: Path, ssh_port: int, mcast_ports: dict[str, int], pubkey: str) -> list[str]:
+    """The QEMU command line of one lab VM (daemonised; QMP socket, console log, pidfile in run_dir)."""
+    argv = [
+        QEMU, "-name", f"{vm.name},process={PROCESS_PREFIX}{vm.name}",
+        "-machine", "pc", "-accel", "tcg,thread=multi,tb-size=128", "-cpu", "max", "-smp", "1",
+        "-m", str(vm.memory_mb),
+        "-nodefaults", "-no-user-config", "-display", "none", "-vga", "none",
+        "-kernel", str(kernel), "-initrd", str(initrd), "-append", config.kernel_cmdline(vm, pubkey),
+        "-drive", f"file={overlay},if=none,id=root,format=qcow2,discard=unmap",
+        "-device", f"virtio-blk-pci,drive=root,addr={ROOT_SLOT:#x},serial=rdma-lab-root",
+    ]
+    if data_disk is not None:
+        argv += ["-drive", f"file={data_disk},if=none,id=data,format=qcow2,discard=unmap",
+                 "-device", f"virtio-blk-pci,drive=data,addr={DATA_SLOT:#x},serial=rdma-lab-data"]
+    # Management: user networking, nothing reachable from the guest (restrict=on); ssh forwarded
+    # to the controller's loopback only.
+    argv += ["-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{ssh_port}-:22",
+             "-device", f"virtio-net-pci,netdev=mgmt,mac={vm.mac(0)},addr={NIC_SLOT[0]:#x}"]
+    # Private networks: one loopback multicast group per network is the Ethernet segment.
+    for net in vm.nets:
+        argv += ["-netdev", f"socket,id={net.name},mcast={net.mcast_group}:{mcast_ports[net.name]},localaddr=127.0.0.1",
+                 "-device", f"virtio-net-pci,netdev={net.name},mac={vm.mac(net.index)},addr={NIC_SLOT[net.index]:#x}"]
+    argv += [
+        "-object", "rng-random,filename=/dev/urandom,id=rng0",
+        "-device", f"virtio-rng-pci,rng=rng0,addr={RNG_SLOT:#x}",
+        "-serial", f"file:{run_dir / (vm.name + '.console.log')}",
+        "-qmp", f"unix:{run_dir / (vm.name + '.qmp')},server=on,wait=off",
+        "-pidfile", str(run_dir / (vm.name + ".pid")),
+        "-daemonize",
+    ]
+    return argv
+
+
+class QMPError(RuntimeError):
+    pass
+
+
+def qmp(path: Path, command: str, arguments: dict | None = None, timeout: float = 10.0) -> object:
+    """Run one QMP command on the socket at `path` and return its result."""
+    deadline = time.monotonic() + timeout
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        try:
+            s.connect(str(path))
+        except OSError as e:
+            raise QMPError(f"cannot connect to QMP socket {path}: {e}") from None
+        f = s.makefile("rwb")
+
+        def read() -> dict:
+            while time.monotonic() < deadline:
+                line = f.readline()
+                if not line:
+                    raise QMPError(f"QMP socket {path} closed")
+                msg = json.loads(line)
+                if "event" in msg:
+                    continue
+                return msg
+            raise QMPError(f"QMP {command}: timeout")
+
+        def send(cmd: str, args: dict | None) -> object:
+            req = {"execute": cmd}
+            if args:
+                req["arguments"] = args
+            f.write(json.dumps(req).encode() + b"\n")
+            f.flush()
+            if cmd == "quit":
+                return None
+            reply = read()
+            if "error" in reply:
+                raise QMPError(f"QMP {cmd}: {reply['error'].get('desc', reply['error'])}")
+            return reply.get("return")
+
+        greeting = read()
+        if "QMP" not in greeting:
+            raise QMPError(f"unexpected QMP greeting: {greeting}")
+        send("qmp_capabilities", None)
+        return send(command, arguments)

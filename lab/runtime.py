@@ -1,0 +1,439 @@
+"""The running lab: run directory, state file, QEMU processes, ssh, and the controls the failover
+drills need (power cut, link cut/restore, restart)."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import secrets
+import signal
+import socket
+import subprocess
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from lab import config, image, inventory, qemu
+
+STATE_FILE = "state.json"
+BOOT_TIMEOUT = 360       # s; a cold 3-VM boot under TCG takes ~40-90 s on 2 busy cores: 3x+ margin
+SSH_TIMEOUT = 120        # s for a single command
+RXE_SCRIPT = f"""set -e
+modprobe rdma_rxe
+rdma link show {config.RXE_DEVICE}/1 >/dev/null 2>&1 || rdma link add {config.RXE_DEVICE} type rxe netdev {config.FABRIC.netdev}
+i=0
+until grep -q ACTIVE /sys/class/infiniband/{config.RXE_DEVICE}/ports/1/state 2>/dev/null; do
+    i=$((i + 1)); [ $i -lt 100 ] || break; sleep 0.2
+done
+cat /sys/class/infiniband/{config.RXE_DEVICE}/ports/1/state
+"""
+
+
+class LabError(RuntimeError):
+    pass
+
+
+def log(msg: str) -> None:
+    print(f"[lab] {msg}", flush=True)
+
+
+def run_dir() -> Path:
+    return config.RUN_DIR
+
+
+def inventory_dir() -> Path:
+    return config.RUN_DIR / "inventory"
+
+
+@contextmanager
+def lock():
+    """One lab operation that changes VMs at a time (per checkout)."""
+    config.LAB_CACHE.mkdir(parents=True, exist_ok=True)
+    with open(config.LAB_CACHE / "lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
+def load_state() -> dict | None:
+    try:
+        return json.loads((run_dir() / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def save_state(st: dict) -> None:
+    p = run_dir() / STATE_FILE
+    tmp = p.with_suffix(".tmp")
+    tmp.write_text(json.dumps(st, indent=1) + "\n")
+    tmp.replace(p)
+
+
+def require_state() -> dict:
+    st = load_state()
+    if not st:
+        raise LabError("the lab is not up (no state in %s); run `python -m lab up`" % run_dir())
+    return st
+
+
+# --- processes --------------------------------------------------------------------------------
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is not alive
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def qemu_pid(name: str) -> int | None:
+    """The pid of this lab's QEMU for VM `name`, verified by its command line (stale pidfiles lie)."""
+    pf = run_dir() / f"{name}.pid"
+    try:
+        pid = int(pf.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    if pid_alive(pid) and f"process={qemu.PROCESS_PREFIX}{name}" in cmdline(pid) and str(run_dir()) in cmdline(pid):
+        return pid
+    return None
+
+
+def stray_pids(marker: str) -> list[int]:
+    """Processes whose command line mentions `marker` (this lab's run dir): leftovers of a lost run."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit() and int(d.name) != os.getpid() and marker in cmdline(int(d.name)):
+            out.append(int(d.name))
+    return out
+
+
+def rss_mb(pid: int | None) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, TypeError):
+        pass
+    return None
+
+
+def kill_pid(pid: int, grace: float = 3.0) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    end = time.monotonic() + grace
+    while time.monotonic() < end and pid_alive(pid):
+        time.sleep(0.1)
+    if pid_alive(pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+# --- ssh ---------------------------------------------------------------------------------------
+def ssh_dir() -> Path:
+    return run_dir() / "ssh"
+
+
+def ssh_argv(st: dict, name: str, *, connect_timeout: int = 10) -> list[str]:
+    return ["ssh", "-i", str(ssh_dir() / "id_ed25519"), "-p", str(st["vms"][name]["ssh_port"]),
+            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+            "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={connect_timeout}",
+            "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=4",
+            "-o", "ControlMaster=auto", "-o", f"ControlPath={ssh_dir() / ('cm-' + name)}",
+            "-o", "ControlPersist=600", "root@127.0.0.1"]
+
+
+def ssh(st: dict, name: str, script: str, timeout: float = SSH_TIMEOUT, check: bool = False,
+        connect_timeout: int = 10) -> subprocess.CompletedProcess:
+    try:
+        r = subprocess.run(ssh_argv(st, name, connect_timeout=connect_timeout) + ["--", script],
+                           capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+    except subprocess.TimeoutExpired:
+        r = subprocess.CompletedProcess([], 124, "", f"ssh to {name}: no answer within {timeout:.0f} s")
+    if check and r.returncode != 0:
+        raise LabError(f"{name}: `{script.strip().splitlines()[0]}...` failed (rc {r.returncode}): "
+                       f"{(r.stderr or r.stdout).strip()[-500:]}")
+    return r
+
+
+def close_master(name_or_socket: str | Path) -> None:
+    sock = Path(name_or_socket) if "/" in str(name_or_socket) else ssh_dir() / f"cm-{name_or_socket}"
+    if sock.exists():
+        subprocess.run(["ssh", "-o", f"ControlPath={sock}", "-O", "exit", "lab"], capture_output=True,
+                       timeout=10, check=False)
+        try:
+            sock.unlink()
+        except OSError:
+            pass
+
+
+def close_all_masters() -> None:
+    d = ssh_dir()
+    if d.is_dir():
+        for sock in d.rglob("*"):
+            if sock.is_socket():
+                close_master(sock)
+    # Masters whose socket is gone but whose process lives on (they would hang the next run).
+    for pid in stray_pids(str(d)):
+        if "ssh" in cmdline(pid).split(" ", 1)[0]:
+            kill_pid(pid, grace=1)
+
+
+def boot_id(st: dict, name: str, connect_timeout: int = 5, timeout: float = 25) -> str | None:
+    r = ssh(st, name, "cat /proc/sys/kernel/random/boot_id", timeout=timeout, connect_timeout=connect_timeout)
+    return r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else None
+
+
+def wait_ssh(st: dict, name: str, t_start: float, timeout: float = BOOT_TIMEOUT, not_boot_id: str | None = None) -> float:
+    """Wait until VM `name` answers over ssh (with a boot id other than `not_boot_id`); seconds since t_start."""
+    end = t_start + timeout
+    while time.monotonic() < end:
+        if not qemu_pid(name):
+            raise LabError(f"{name}: QEMU exited while booting; see {run_dir() / (name + '.console.log')} "
+                           f"and {run_dir() / (name + '.qemu.log')}")
+        bid = boot_id(st, name)
+        if bid and bid != not_boot_id:
+            return time.monotonic() - t_start
+        if bid:  # still the old boot: drop the master connection to it
+            close_master(name)
+        time.sleep(1)
+    raise LabError(f"{name}: no ssh within {timeout:.0f} s; console log: {run_dir() / (name + '.console.log')}")
+
+
+# --- VMs ---------------------------------------------------------------------------------------
+def free_port(start: int) -> int:
+    port = start
+    while port < 65000:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT of a previous run is fine
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                port += 10
+    raise LabError("no free TCP port on 127.0.0.1 for ssh forwarding")
+
+
+def launch(st: dict, name: str) -> None:
+    """Start the QEMU of VM `name` (its overlay keeps the disk state of earlier boots of this run)."""
+    vm = config.vm_by_name(name)
+    v = st["vms"][name]
+    img = image.image_paths(st["image_key"])
+    pubkey = (ssh_dir() / "id_ed25519.pub").read_text()
+    argv = qemu.qemu_argv(vm, kernel=img["kernel"], initrd=img["initrd"], overlay=Path(v["overlay"]),
+                          data_disk=Path(v["data_disk"]) if v.get("data_disk") else None, run_dir=run_dir(),
+                          ssh_port=v["ssh_port"], mcast_ports=st["mcast_ports"], pubkey=pubkey)
+    (run_dir() / f"{name}.argv.json").write_text(json.dumps(argv, indent=1) + "\n")
+    (run_dir() / f"{name}.pid").unlink(missing_ok=True)
+    with open(run_dir() / f"{name}.qemu.log", "a") as logf:
+        r = subprocess.run(argv, stdout=logf, stderr=subprocess.STDOUT, timeout=60, check=False)
+    if r.returncode != 0:
+        raise LabError(f"{name}: QEMU failed to start (rc {r.returncode}); see {run_dir() / (name + '.qemu.log')}")
+    pid = qemu_pid(name)
+    if not pid:
+        raise LabError(f"{name}: QEMU started but its pid is unknown; see {run_dir() / (name + '.qemu.log')}")
+    v.update(pid=pid, state="booting", started=time.time())
+
+
+def create_run(key: str) -> dict:
+    """A fresh run directory: ssh key, clean overlays on the cached image, fresh data disks."""
+    rd = run_dir()
+    rd.mkdir(parents=True)
+    ssh_dir().mkdir(mode=0o700)
+    (ssh_dir() / "ansible").mkdir(mode=0o700)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "rdma-lab", "-f",
+                    str(ssh_dir() / "id_ed25519")], check=True, capture_output=True)
+    img = image.image_paths(key)
+    st = {"image_key": key, "created": time.time(), "vms": {},
+          "mcast_ports": {n.name: config.mcast_port(rd, n) for n in config.NETS},
+          "rxe_owner": None,
+          # DRBD's shared secret (cram-hmac) for this run; the roles take it from the inventory.
+          "secrets": {"drbd_shared_secret": secrets.token_hex(16)}}
+    used: set[int] = set()
+    for i, vm in enumerate(config.VMS):
+        port = free_port(config.SSH_PORT_BASE + i)
+        while port in used:
+            port = free_port(port + 10)
+        used.add(port)
+        overlay = rd / f"{vm.name}.qcow2"
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(img["rootfs"]),
+                        str(overlay)], check=True, capture_output=True)
+        data = None
+        if vm.data_disk_mb:
+            data = rd / f"{vm.name}-data.qcow2"
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(data), f"{vm.data_disk_mb}M"],
+                           check=True, capture_output=True)
+        st["vms"][vm.name] = {"ssh_port": port, "overlay": str(overlay), "data_disk": str(data) if data else None,
+                              "qmp": str(rd / f"{vm.name}.qmp"), "state": "created"}
+    save_state(st)
+    return st
+
+
+def rxe_owner(requested: str = "auto") -> str:
+    """Who brings rxe0 up: the lab, or the collection's RDMA role once it manages Soft-RoCE links.
+
+    auto: the role if roles/rdma_core/tasks creates rxe links (mentions `rxe`), else the lab."""
+    if requested in ("lab", "role"):
+        return requested
+    tasks = config.TOP / "roles" / "rdma_core" / "tasks"
+    if tasks.is_dir() and any("rxe" in p.read_text(errors="replace") for p in tasks.rglob("*.yml")):
+        return "role"
+    return "lab"
+
+
+def rxe_up(st: dict, name: str) -> str:
+    return ssh(st, name, RXE_SCRIPT, check=True, timeout=90).stdout.strip()
+
+
+def after_boot(st: dict, name: str) -> None:
+    if st.get("rxe_owner") == "lab":
+        rxe_up(st, name)
+
+
+def boot_all(st: dict, names: list[str], timeout: float = BOOT_TIMEOUT) -> dict[str, float]:
+    """Launch VMs and wait for ssh in parallel; returns boot seconds per VM."""
+    starts = {}
+    for name in names:
+        launch(st, name)
+        starts[name] = time.monotonic()
+    save_state(st)
+    results: dict[str, float | Exception] = {}
+
+    def waiter(n: str) -> None:
+        try:
+            results[n] = wait_ssh(st, n, starts[n], timeout)
+            after_boot(st, n)
+        except Exception as e:  # noqa: BLE001 - reported below, per VM
+            results[n] = e
+
+    threads = [threading.Thread(target=waiter, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    errors = [f"{n}: {r}" for n, r in results.items() if isinstance(r, Exception)]
+    for n, r in results.items():
+        if not isinstance(r, Exception):
+            st["vms"][n].update(state="running", boot_seconds=round(r, 1))
+    save_state(st)
+    if errors:
+        raise LabError("; ".join(errors))
+    return {n: float(r) for n, r in results.items()}
+
+
+def teardown(graceful: bool = True, quiet: bool = False) -> list[str]:
+    """Stop every VM of this lab (also of a stale or half-dead run), close ssh masters, remove the run dir."""
+    done = []
+    st = load_state()
+    if st and graceful:
+        running = [n for n in st["vms"] if qemu_pid(n)]
+        for n in running:
+            ssh(st, n, "systemctl poweroff --no-block", timeout=15, connect_timeout=5)
+        end = time.monotonic() + 60
+        while time.monotonic() < end and any(qemu_pid(n) for n in running):
+            time.sleep(0.5)
+        done += [f"{n} shut down" for n in running if not qemu_pid(n)]
+    if st:
+        for n in st["vms"]:
+            pid = qemu_pid(n)
+            if pid:
+                try:
+                    qemu.qmp(Path(st["vms"][n]["qmp"]), "quit", timeout=3)
+                except (qemu.QMPError, OSError, ValueError):
+                    pass
+                kill_pid(pid)
+                done.append(f"{n} stopped (QEMU quit)")
+    for pid in stray_pids(str(run_dir())):
+        if "qemu-system" in cmdline(pid):
+            kill_pid(pid)
+            done.append(f"stray QEMU {pid} killed")
+    close_all_masters()
+    if run_dir().exists():
+        shutil.rmtree(run_dir())
+    if not quiet:
+        for d in done:
+            log(d)
+    return done
+
+
+def set_link(st: dict, name: str, net: str, up: bool) -> None:
+    n = config.net_by_name(net)
+    vm = config.vm_by_name(name)
+    if n is not None and n not in vm.nets:
+        raise LabError(f"{name} has no NIC on network {n.name}")
+    netdev = "mgmt" if n is None else n.name
+    if not qemu_pid(name):
+        raise LabError(f"{name} is not running")
+    qemu.qmp(Path(st["vms"][name]["qmp"]), "set_link", {"name": netdev, "up": up})
+    st["vms"][name].setdefault("links_down", [])
+    links = set(st["vms"][name]["links_down"])
+    (links.discard if up else links.add)(netdev)
+    st["vms"][name]["links_down"] = sorted(links)
+    save_state(st)
+
+
+def power_off(st: dict, name: str) -> float:
+    """Power cut: the QEMU process is killed (SIGKILL), the guest gets no shutdown. Returns the time."""
+    config.vm_by_name(name)
+    pid = qemu_pid(name)
+    if not pid:
+        raise LabError(f"{name} is not running")
+    t = time.time()
+    os.kill(pid, signal.SIGKILL)
+    while pid_alive(pid):
+        time.sleep(0.02)
+    close_master(name)
+    st["vms"][name].update(state="off", pid=None, powered_off=t, links_down=[])
+    save_state(st)
+    return t
+
+
+def start(st: dict, name: str, timeout: float = BOOT_TIMEOUT) -> float:
+    config.vm_by_name(name)
+    if qemu_pid(name):
+        raise LabError(f"{name} is already running")
+    close_master(name)
+    st["vms"][name]["links_down"] = []
+    return boot_all(st, [name], timeout)[name]
+
+
+def restart(st: dict, name: str, hard: bool = False, timeout: float = BOOT_TIMEOUT) -> float:
+    """Reboot VM `name` (hard: a reset button press, no shutdown) and wait for it; seconds to ssh."""
+    config.vm_by_name(name)
+    if not qemu_pid(name):
+        raise LabError(f"{name} is not running (use `start`)")
+    old = boot_id(st, name)
+    t0 = time.monotonic()
+    if hard:
+        qemu.qmp(Path(st["vms"][name]["qmp"]), "system_reset")
+    else:
+        ssh(st, name, "systemctl reboot --no-block", timeout=20)
+    close_master(name)
+    secs = wait_ssh(st, name, t0, timeout, not_boot_id=old)
+    after_boot(st, name)
+    st["vms"][name].update(state="running", boot_seconds=round(secs, 1))
+    save_state(st)
+    return secs
+
+
+def write_inventory(st: dict) -> dict[str, Path]:
+    ports = {n: v["ssh_port"] for n, v in st["vms"].items()}
+    return inventory.write(inventory_dir(), run_dir(), ports, config.TOP / "lab" / "labctl", st.get("secrets"))

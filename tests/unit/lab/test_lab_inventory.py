@@ -1,0 +1,95 @@
+"""lab/inventory.py: the inventory and `rdma_fabric` model the lab writes."""
+import ipaddress
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lab import config, inventory
+
+
+def test_fabric_model_follows_the_contract():
+    m = inventory.fabric_model()
+    assert set(m) == {"partitions", "networks", "nodes", "ha_pairs", "srp"}
+    nets = {n["name"]: n for n in m["networks"]}
+    assert nets["fabric"] == {"name": "fabric", "cidr": "10.77.1.0/24", "transport": "ethernet", "purpose": "client"}
+    assert nets["replication"]["purpose"] == "replication" and nets["replication"]["transport"] == "ethernet"
+    nodes = {n["name"]: n for n in m["nodes"]}
+    assert [n["kind"] for n in m["nodes"]] == ["storage", "storage", "initiator"]
+    a = nodes["storage-a"]
+    assert a["ports"] == [{"device": "rxe0", "port": 1, "guid": "0x505400fffe770111", "link_layer": "ethernet",
+                           "netdev": "eth1"}]
+    assert a["interfaces"] == [{"network": "fabric", "address": "10.77.1.11", "netdev": "eth1"},
+                               {"network": "replication", "address": "10.77.2.11", "netdev": "eth2"}]
+    assert [i["network"] for i in nodes["initiator-1"]["interfaces"]] == ["fabric"]
+    pair = m["ha_pairs"][0]
+    assert pair["nodes"] == ["storage-a", "storage-b"] and pair["initial_primary"] == "storage-a"
+    assert pair["replication_network"] == "replication" and pair["client_network"] == "fabric"
+    vol = pair["volumes"][0]
+    assert vol == {"name": "vol0", "backing_device": "/dev/vdb", "drbd_minor": 0, "drbd_port": 7789,
+                   "lun_serial": "labvol0", "initiators": ["initiator-1"]}
+    srp = m["srp"]
+    assert srp["fast_io_fail_tmo"] < srp["dev_loss_tmo"] and srp["reconnect_delay"] > 0
+
+
+def test_every_interface_address_is_inside_its_network():
+    m = inventory.fabric_model()
+    cidrs = {n["name"]: ipaddress.ip_network(n["cidr"]) for n in m["networks"]}
+    for node in m["nodes"]:
+        for itf in node["interfaces"]:
+            assert ipaddress.ip_address(itf["address"]) in cidrs[itf["network"]]
+
+
+def test_model_guid_is_what_rxe_derives_from_the_fabric_mac():
+    for node in inventory.fabric_model()["nodes"]:
+        vm = config.vm_by_name(node["name"])
+        assert node["ports"][0]["guid"] == config.guid_from_mac(vm.mac(config.FABRIC.index))
+
+
+def test_hosts_inventory_connection_vars(tmp_path):
+    ports = {"storage-a": 2270, "storage-b": 2271, "initiator-1": 2272}
+    h = inventory.hosts(tmp_path, ports, Path("/top/lab/labctl"))
+    grp = h["all"]["children"]["rdma_lab"]
+    assert grp["hosts"]["storage-b"] == {"ansible_host": "127.0.0.1", "ansible_port": 2271}
+    v = grp["vars"]
+    assert v["ansible_user"] == "root" and v["ansible_python_interpreter"] == "/usr/bin/python3"
+    assert v["ansible_ssh_private_key_file"] == str(tmp_path / "ssh" / "id_ed25519")
+    assert v["ansible_control_path_dir"].startswith(str(tmp_path))  # per-run ssh masters
+    assert "StrictHostKeyChecking=no" in v["ansible_ssh_common_args"]
+
+
+def test_written_files_load_as_the_model(tmp_path):
+    ports = {vm.name: 3000 + i for i, vm in enumerate(config.VMS)}
+    paths = inventory.write(tmp_path / "inv", tmp_path, ports, Path("/x/labctl"))
+    assert paths["fabric"] == tmp_path / "inv" / "group_vars" / "all" / "rdma_fabric.yml"
+    assert yaml.safe_load(paths["fabric"].read_text()) == {"rdma_fabric": inventory.fabric_model()}
+    hosts = yaml.safe_load(paths["hosts"].read_text())
+    assert hosts == inventory.hosts(tmp_path, ports, Path("/x/labctl"))
+    # the GUID must stay a string: a plain 0x... scalar would be read as an integer
+    assert '"0x505400fffe770111"' in paths["fabric"].read_text()
+
+
+@pytest.mark.parametrize("value", ["yes", "No", "on", "null", "~", "0x10", "10.77.1.0/24", "1e3", "a: b", "- x",
+                                   "#c", "", " lead", "trail ", "quote\"d", "new\nline", "end\n", "@at", "*star", "007"])
+def test_to_yaml_quotes_what_yaml_would_misread(value):
+    assert yaml.safe_load(inventory.to_yaml({"k": value})) == {"k": value}
+
+
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12), st.text(max_size=20))
+_data = st.recursive(
+    _scalars,
+    lambda kids: st.one_of(st.lists(kids, max_size=4), st.dictionaries(st.text(min_size=1, max_size=8), kids, max_size=4)),
+    max_leaves=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=8), _data, min_size=1, max_size=4))
+def test_to_yaml_round_trips(data):
+    assert yaml.safe_load(inventory.to_yaml(data)) == data
+
+
+def test_to_yaml_quotes_keys_too():
+    data = {"A\n": 1, "yes": 2, "0x1": 3, "plain_key": 4}
+    assert yaml.safe_load(inventory.to_yaml(data)) == data
