@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: fabric_validate
 short_description: Validate the fabric model rdma_fabric before anything changes
-version_added: 1.0.0
+version_added: 0.1.0
 author:
   - rdma.ha_storage contributors (!UNKNOWN)
 description:

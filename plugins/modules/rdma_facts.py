@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: rdma_facts
 short_description: Gather facts about RDMA devices, ports and IPoIB interfaces from sysfs
-version_added: 1.0.0
+version_added: 0.1.0
 author:
   - rdma.ha_storage contributors (!UNKNOWN)
 description:

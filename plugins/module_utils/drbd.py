@@ -1,0 +1,494 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, rdma.ha_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared DRBD code for the rdma.ha_storage modules.
+
+Pure functions (parsers and safety decisions) are kept free of Ansible imports so that they
+can be unit-tested on captured outputs; the small runner class wraps AnsibleModule.run_command.
+
+Two status sources are understood:
+
+* ``/proc/drbd`` of the in-tree DRBD 8.4 module (the only status source with a stable format
+  on 8.4: ``drbdsetup-84`` has no ``--json``);
+* ``drbdsetup status --json`` of DRBD 9 (format defined by drbd-utils ``user/v9/drbdsetup.c``,
+  ``resource_status_json`` / ``peer_device_status_json``).
+
+Both are normalised to one shape (see ``normalise_84`` / ``normalise_9``), with DRBD 9 names:
+``connection_state`` is ``Connected``/``Connecting``/``StandAlone``/..., ``replication_state``
+is ``Established``/``SyncSource``/``SyncTarget``/..., so callers test one set of words.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import re
+
+# --------------------------------------------------------------------------------------------
+# /proc/drbd (DRBD 8.4)
+# --------------------------------------------------------------------------------------------
+
+_VERSION_RE = re.compile(r'^version:\s*(?P<version>\S+)\s*(?:\((?P<extra>[^)]*)\))?')
+_DEVICE_RE = re.compile(r'^\s*(?P<minor>\d+):\s+cs:(?P<cs>\S+)(?P<rest>.*)$')
+_STATE_RE = re.compile(r'ro:(?P<role>[^/\s]+)/(?P<peer_role>\S+)\s+ds:(?P<disk>[^/\s]+)/(?P<peer_disk>\S+)(?P<tail>.*)$')
+_KV_RE = re.compile(r'(?P<key>[a-z]+):(?P<value>\S+)')
+_SYNC_RE = re.compile(
+    r"(?P<kind>sync'ed|verified):\s*(?P<percent>[\d.]+)%\s*"
+    r"\((?P<left>\d+)/(?P<total>\d+)\)(?P<unit>[KMG])?")
+_FINISH_RE = re.compile(
+    r'finish:\s*(?P<finish>\S+)\s+speed:\s*(?P<speed>[\d,]+)\s*\((?P<avg>[\d,]+)\)'
+    r'(?:\s+want:\s*(?P<want>[\d,]+))?\s*K/sec')
+
+# 8.4 connection states (cs:) -> (DRBD 9 connection state, DRBD 9 replication state)
+_CS_84 = {
+    'StandAlone': ('StandAlone', 'Off'),
+    'Disconnecting': ('Disconnecting', 'Off'),
+    'Unconnected': ('Unconnected', 'Off'),
+    'Timeout': ('Timeout', 'Off'),
+    'BrokenPipe': ('BrokenPipe', 'Off'),
+    'NetworkFailure': ('NetworkFailure', 'Off'),
+    'ProtocolError': ('ProtocolError', 'Off'),
+    'TearDown': ('TearDown', 'Off'),
+    'WFConnection': ('Connecting', 'Off'),
+    'WFReportParams': ('Connecting', 'Off'),
+    'Connected': ('Connected', 'Established'),
+}
+# every other cs of a connected pair is a replication state (SyncSource, WFBitMapS, ...)
+
+RESYNC_STATES = frozenset([
+    'StartingSyncS', 'StartingSyncT', 'WFBitMapS', 'WFBitMapT', 'WFSyncUUID',
+    'SyncSource', 'SyncTarget', 'PausedSyncS', 'PausedSyncT',
+])
+
+
+def _int(value):
+    try:
+        return int(str(value).replace(',', ''))
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_proc_drbd(text):
+    """Parse the text of /proc/drbd (DRBD 8.x).
+
+    Returns {"version": "8.4.11", "api": "1", "proto": "86-101", "srcversion": ...,
+    "devices": [{"minor", "cs", "role", "peer_role", "disk_state", "peer_disk_state",
+    "protocol", "flags", "stats": {ns, nr, ..., oos}, "sync": {...} or None}]}.
+    Unknown lines are ignored; an empty text gives no version and no devices.
+    """
+    result = {'version': None, 'api': None, 'proto': None, 'srcversion': None, 'devices': []}
+    current = None
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        match = _VERSION_RE.match(line)
+        if match:
+            result['version'] = match.group('version')
+            extra = match.group('extra') or ''
+            api = re.search(r'api:(\S+?)(?:/|$)', extra)
+            proto = re.search(r'proto:(\S+)', extra)
+            result['api'] = api.group(1) if api else None
+            result['proto'] = proto.group(1) if proto else None
+            continue
+        if line.startswith('srcversion:'):
+            result['srcversion'] = line.split(':', 1)[1].strip()
+            continue
+        match = _DEVICE_RE.match(line)
+        if match:
+            current = {
+                'minor': int(match.group('minor')),
+                'cs': match.group('cs'),
+                'role': None, 'peer_role': None, 'disk_state': None, 'peer_disk_state': None,
+                'protocol': None, 'flags': None, 'stats': {}, 'sync': None,
+            }
+            state = _STATE_RE.search(match.group('rest'))
+            if state:
+                current.update(role=state.group('role'), peer_role=state.group('peer_role'),
+                               disk_state=state.group('disk'), peer_disk_state=state.group('peer_disk'))
+                tail = state.group('tail').split()
+                if len(tail) >= 2:
+                    current['protocol'], current['flags'] = tail[0], tail[1]
+                elif len(tail) == 1:
+                    current['flags'] = tail[0]
+            result['devices'].append(current)
+            continue
+        if current is None:
+            continue
+        stripped = line.strip()
+        match = _SYNC_RE.search(stripped)
+        if match:
+            unit = match.group('unit') or 'K'
+            factor = {'K': 1, 'M': 1024, 'G': 1024 * 1024}[unit]
+            current['sync'] = current['sync'] or {}
+            current['sync'].update({
+                'kind': 'resync' if match.group('kind') == "sync'ed" else 'verify',
+                'percent': float(match.group('percent')),
+                'left_kib': int(match.group('left')) * factor,
+                'total_kib': int(match.group('total')) * factor,
+            })
+            continue
+        match = _FINISH_RE.search(stripped)
+        if match:
+            current['sync'] = current['sync'] or {}
+            current['sync'].update({
+                'finish': match.group('finish'),
+                'speed_kib_s': _int(match.group('speed')),
+                'average_speed_kib_s': _int(match.group('avg')),
+                'want_kib_s': _int(match.group('want')) if match.group('want') else None,
+            })
+            continue
+        if stripped.startswith('ns:') or ' oos:' in stripped:
+            for kv in _KV_RE.finditer(stripped):
+                value = kv.group('value')
+                current['stats'][kv.group('key')] = _int(value) if _int(value) is not None else value
+    return result
+
+
+def version_family(version):
+    """'8.4.11' -> '8.4'; '9.2.12' -> '9'; None -> None."""
+    if not version:
+        return None
+    if version.startswith('8.'):
+        return '.'.join(version.split('.')[:2])
+    return version.split('.')[0]
+
+
+def _healthy(connection_state, volumes):
+    return connection_state == 'Connected' and bool(volumes) and all(
+        v['disk_state'] == 'UpToDate' and v['peer_disk_state'] == 'UpToDate' and not v['resyncing']
+        for v in volumes)
+
+
+def normalise_84(parsed, names=None):
+    """Turn parse_proc_drbd() output into per-resource entries.
+
+    names maps minor (int) -> resource name (from the configuration: /proc/drbd of 8.4 shows
+    minors only). Minors without a known name are keyed "minor<N>". Unconfigured minors are
+    left out. One 8.4 minor is one volume; volumes of one resource are grouped.
+    """
+    names = names or {}
+    resources = {}
+    for dev in parsed.get('devices', []):
+        if dev['cs'] == 'Unconfigured':
+            continue
+        name = names.get(dev['minor']) or 'minor%d' % dev['minor']
+        conn, repl = _CS_84.get(dev['cs'], ('Connected', dev['cs']))
+        sync = dev.get('sync')
+        resyncing = repl in RESYNC_STATES
+        volume = {
+            'volume': len(resources.get(name, {}).get('volumes', [])),
+            'minor': dev['minor'],
+            'device': '/dev/drbd%d' % dev['minor'],
+            'disk_state': dev['disk_state'],
+            'peer_disk_state': dev['peer_disk_state'],
+            'replication_state': repl,
+            'out_of_sync_kib': dev['stats'].get('oos'),
+            'resyncing': resyncing,
+            'sync_percent': sync['percent'] if (sync and sync.get('kind') == 'resync') else None,
+            'verify_percent': sync['percent'] if (sync and sync.get('kind') == 'verify') else None,
+            'sync': sync,
+        }
+        res = resources.setdefault(name, {
+            'name': name,
+            'role': dev['role'],
+            'peer_role': dev['peer_role'],
+            'peer': None,
+            'suspended': None,
+            'cs': dev['cs'],
+            'connection_state': conn,
+            'protocol': dev['protocol'],
+            'flags': dev['flags'],
+            'volumes': [],
+            'connections': [{'name': None, 'peer_node_id': None, 'connection_state': conn,
+                             'peer_role': dev['peer_role']}],
+        })
+        res['volumes'].append(volume)
+    for res in resources.values():
+        _summarise(res)
+    return resources
+
+
+def _summarise(res):
+    """Copy the first volume's fields to the resource (one volume per resource in this project)."""
+    vols = res['volumes']
+    first = vols[0] if vols else {}
+    for key in ('minor', 'device', 'disk_state', 'peer_disk_state', 'replication_state',
+                'sync_percent'):
+        res[key] = first.get(key)
+    oos = [v['out_of_sync_kib'] for v in vols if v.get('out_of_sync_kib') is not None]
+    res['out_of_sync_kib'] = sum(oos) if oos else None
+    res['resyncing'] = any(v.get('resyncing') for v in vols)
+    res['healthy'] = _healthy(res['connection_state'], vols)
+
+
+def parse_status_json(text):
+    """Parse `drbdsetup status --json` (DRBD 9); raises ValueError on anything not a JSON list."""
+    data = json.loads(text)
+    if not isinstance(data, list):
+        raise ValueError('drbdsetup status --json did not return a list')
+    return data
+
+
+def normalise_9(data):
+    """Turn parse_status_json() output into per-resource entries (same shape as normalise_84).
+
+    With two nodes there is one connection; with more, the flat peer fields describe the first
+    connection and "connections" lists all of them.
+    """
+    resources = {}
+    for item in data:
+        connections = item.get('connections') or []
+        conns = [{
+            'name': c.get('name'),
+            'peer_node_id': c.get('peer-node-id'),
+            'connection_state': c.get('connection-state'),
+            'peer_role': c.get('peer-role'),
+        } for c in connections]
+        first = connections[0] if connections else {}
+        peer_devices = {pd.get('volume'): pd for pd in first.get('peer_devices') or []}
+        volumes = []
+        for dev in item.get('devices') or []:
+            pd = peer_devices.get(dev.get('volume'), {})
+            repl = pd.get('replication-state', 'Off')
+            resyncing = repl in RESYNC_STATES
+            percent = pd.get('percent-resync-done')
+            volumes.append({
+                'volume': dev.get('volume'),
+                'minor': dev.get('minor'),
+                'device': '/dev/drbd%d' % dev['minor'] if dev.get('minor') is not None else None,
+                'disk_state': dev.get('disk-state'),
+                'peer_disk_state': pd.get('peer-disk-state', 'DUnknown'),
+                'replication_state': repl,
+                'out_of_sync_kib': pd.get('out-of-sync'),
+                'in_sync_percent': pd.get('percent-in-sync'),
+                'resyncing': resyncing,
+                'sync_percent': (float(percent) if percent is not None
+                                 else (float(pd['percent-in-sync']) if resyncing and 'percent-in-sync' in pd else None)),
+                'verify_percent': None,
+                'sync': None,
+            })
+        res = {
+            'name': item.get('name'),
+            'role': item.get('role'),
+            'peer_role': first.get('peer-role', 'Unknown') if connections else 'Unknown',
+            'peer': first.get('name'),
+            'suspended': item.get('suspended'),
+            'cs': None,
+            'connection_state': first.get('connection-state', 'StandAlone') if connections else 'StandAlone',
+            'protocol': None,
+            'flags': None,
+            'volumes': volumes,
+            'connections': conns,
+        }
+        _summarise(res)
+        resources[res['name']] = res
+    return resources
+
+
+# --------------------------------------------------------------------------------------------
+# Generation identifiers and safety decisions
+# --------------------------------------------------------------------------------------------
+
+UUID_JUST_CREATED = 4  # drbd_int.h / drbd_meta_data: current UUID of freshly created metadata
+
+
+def parse_gi(text):
+    """First generation identifier (the current UUID) from `drbdadm get-gi RES`.
+
+    8.4 prints "CURRENT:BITMAP:HIST1:HIST2:flags..."; DRBD 9 may prefix "RES/VOL PEER: ".
+    Returns the current UUID as int, or None when the text has no 16-hex-digit field.
+    """
+    match = re.search(r'(?:^|[\s:])([0-9A-Fa-f]{16}):', text or '')
+    if not match:
+        return None
+    return int(match.group(1), 16)
+
+
+def is_fresh_uuid(uuid):
+    """True for the UUID of metadata that was never part of a sync or promotion.
+
+    The lowest bit of DRBD UUIDs is the "was primary" flag and is ignored.
+    """
+    return uuid is not None and (uuid & ~1) == UUID_JUST_CREATED
+
+
+def initial_sync_decision(status, local_fresh, peer_fresh):
+    """Decide whether the initial promotion may run on this node.
+
+    status: one normalised resource entry (or None). Returns (allowed: bool, reason: str).
+    Allowed only when the pair is connected, both sides are Secondary and Inconsistent, and
+    both metadata sets are brand new. Anything with UpToDate data or a Primary is left alone.
+    """
+    if not status:
+        return False, 'the resource is not up on this node'
+    if status.get('role') == 'Primary' or status.get('peer_role') == 'Primary':
+        return False, 'a node of the pair is already Primary'
+    if 'UpToDate' in (status.get('disk_state'), status.get('peer_disk_state')):
+        return False, 'a node of the pair already holds UpToDate data'
+    if status.get('connection_state') != 'Connected':
+        return False, 'the pair is not connected (connection state %s)' % status.get('connection_state')
+    if status.get('disk_state') != 'Inconsistent' or status.get('peer_disk_state') != 'Inconsistent':
+        return False, 'disk states are %s/%s, not Inconsistent/Inconsistent' % (
+            status.get('disk_state'), status.get('peer_disk_state'))
+    if not local_fresh:
+        return False, 'the local metadata is not brand new (current UUID is not the just-created one)'
+    if not peer_fresh:
+        return False, "the peer's metadata is not known to be brand new"
+    return True, 'both nodes are Secondary, Inconsistent and carry brand-new metadata'
+
+
+# --------------------------------------------------------------------------------------------
+# Backing device signatures
+# --------------------------------------------------------------------------------------------
+
+def parse_blkid_export(text):
+    """Parse `blkid -p -o export DEV` output into a dict (KEY=value lines)."""
+    values = {}
+    for line in (text or '').splitlines():
+        if '=' in line:
+            key, value = line.split('=', 1)
+            values[key.strip()] = value.strip()
+    return values
+
+
+def parse_wipefs(text):
+    """Parse `wipefs --no-act --parsable DEV` lines "offset,uuid,label,type" into dicts.
+
+    Comment lines (starting with '#') are skipped.
+    """
+    found = []
+    for line in (text or '').splitlines():
+        line = line.strip()
+        if not line or line.startswith('#'):
+            continue
+        parts = line.split(',')
+        if len(parts) < 4:
+            continue
+        found.append({'offset': parts[0], 'uuid': parts[1], 'label': ','.join(parts[2:-1]), 'type': parts[-1]})
+    return found
+
+
+def classify_signatures(blkid_rc, blkid_values, wipefs_entries):
+    """Return (foreign: list of str, drbd: bool) from blkid/wipefs probing of a backing device.
+
+    blkid -p exits 0 when it found something, 2 when nothing, 8 when the result is ambivalent
+    (several signatures: foreign by definition). DRBD's own metadata is reported by
+    util-linux as TYPE=drbd and is not foreign.
+    """
+    foreign = []
+    drbd = False
+    if blkid_rc == 8:
+        foreign.append('ambivalent probe result (several signatures)')
+    if blkid_rc == 0:
+        fstype = blkid_values.get('TYPE')
+        if fstype == 'drbd':
+            drbd = True
+        elif fstype:
+            foreign.append('%s (%s)' % (fstype, blkid_values.get('USAGE', 'signature')))
+        if blkid_values.get('PTTYPE'):
+            foreign.append('partition table %s' % blkid_values['PTTYPE'])
+    for entry in wipefs_entries:
+        kind = entry['type']
+        if kind == 'drbd':
+            drbd = True
+            continue
+        label = kind if kind not in ('dos', 'gpt', 'PMBR') else 'partition table %s' % kind
+        if not any(label == f or f.startswith(label + ' ') for f in foreign):
+            foreign.append(label)
+    return foreign, drbd
+
+
+def metadata_state(rc, stdout, stderr):
+    """Interpret `drbdadm dump-md RES`: 'present', 'absent' or 'unknown'.
+
+    rc 0 with a dump -> present; "No valid meta data found" -> absent; "is configured" (the
+    device is attached, so metadata exists and is in use) or 'Found meta data is "unclean"'
+    (metadata with an activity log to apply) -> present. Anything else is 'unknown' and must
+    never be taken as permission to create metadata.
+    """
+    out = '%s\n%s' % (stdout or '', stderr or '')
+    if rc == 0 and ('meta data dump' in out.lower() or 'version' in out):
+        return 'present'
+    if 'No valid meta data found' in out:
+        return 'absent'
+    if re.search(r'is configured|Device .* is in use|is attached|meta data is "unclean"', out):
+        return 'present'
+    return 'unknown'
+
+
+def mask(text, secret):
+    """Replace a secret in command output before it is returned or logged."""
+    if not text or not secret:
+        return text
+    return text.replace(secret, '********')
+
+
+# --------------------------------------------------------------------------------------------
+# Runner (needs an AnsibleModule)
+# --------------------------------------------------------------------------------------------
+
+class DrbdCli(object):
+    """Runs drbdadm/drbdsetup with a C locale and returns (rc, out, err)."""
+
+    def __init__(self, module, config=None):
+        self.module = module
+        self.config = config
+        self.drbdadm = module.get_bin_path('drbdadm')
+        self.drbdsetup = module.get_bin_path('drbdsetup')
+
+    def adm(self, *args, **kwargs):
+        if not self.drbdadm:
+            self.module.fail_json(msg='drbdadm not found on this host: install drbd-utils')
+        cmd = [self.drbdadm]
+        if self.config:
+            cmd += ['-c', self.config]
+        cmd += list(args)
+        return self.module.run_command(cmd, environ_update={'LC_ALL': 'C', 'LANG': 'C'}, **kwargs)
+
+    def setup(self, *args):
+        if not self.drbdsetup:
+            self.module.fail_json(msg='drbdsetup not found on this host: install drbd-utils')
+        return self.module.run_command([self.drbdsetup] + list(args), environ_update={'LC_ALL': 'C', 'LANG': 'C'})
+
+    def minor_names(self):
+        """minor -> resource name, from the configuration (`drbdadm sh-resources` + `sh-minor`)."""
+        names = {}
+        rc, out, dummy = self.adm('sh-resources')
+        if rc != 0:
+            return names
+        for res in out.split():
+            rc, minors, dummy = self.adm('sh-minor', res)
+            if rc != 0:
+                continue
+            for token in minors.split():
+                if token.isdigit():
+                    names[int(token)] = res
+        return names
+
+
+def read_file(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
+def collect_status(module, cli, proc_path='/proc/drbd', source='auto'):
+    """Return (loaded, kernel_version, family, source_used, resources)."""
+    proc = read_file(proc_path)
+    if proc is None and source != 'json':
+        return False, None, None, None, {}
+    parsed = parse_proc_drbd(proc or '')
+    family = version_family(parsed['version'])
+    if source == 'proc' or (source == 'auto' and family is not None and family.startswith('8')):
+        return True, parsed['version'], family, 'proc', normalise_84(parsed, cli.minor_names())
+    rc, out, err = cli.setup('status', '--json')
+    if rc != 0:
+        module.fail_json(msg='drbdsetup status --json failed', rc=rc, stdout=out, stderr=err)
+    try:
+        data = parse_status_json(out)
+    except ValueError as exc:
+        module.fail_json(msg='cannot parse drbdsetup status --json: %s' % exc, rc=rc, stdout=out, stderr=err)
+    return True, parsed['version'], family or '9', 'json', normalise_9(data)

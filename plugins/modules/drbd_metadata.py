@@ -1,0 +1,245 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, rdma.ha_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: drbd_metadata
+short_description: Create DRBD metadata on a backing device, safely
+version_added: 0.1.0
+author:
+  - rdma.ha_storage contributors (!UNKNOWN)
+description:
+  - Makes sure a DRBD resource's backing device carries DRBD metadata (internal meta-disk).
+  - Metadata is created with C(drbdadm create-md) B(only) when none exists. Existing metadata is
+    never touched; it is detected with C(drbdadm get-gi) (falling back to C(drbdadm dump-md) for
+    the message), and a resource whose device is attached counts as having metadata.
+  - Before creating metadata the backing device is probed with C(blkid -p) and
+    C(wipefs --no-act). A filesystem, a partition table, an LVM physical volume, a RAID member
+    or any other signature makes the module refuse, unless O(safe_mode=false).
+  - Any answer of C(drbdadm) that is not clearly "metadata present" or "no valid metadata" is an
+    error, never a permission to create metadata.
+attributes:
+  check_mode:
+    support: full
+    description: Probes run; C(create-md) does not.
+  diff_mode:
+    support: full
+    description: Shows the metadata state before and after.
+options:
+  resource:
+    description: Name of the DRBD resource (as in its C(.res) file).
+    type: str
+    required: true
+  backing_device:
+    description:
+      - This node's backing device of the resource (the C(disk) of its C(on) section).
+      - Must exist and be a block device.
+    type: path
+    required: true
+  safe_mode:
+    description:
+      - When V(true), refuse to create metadata on a device that carries any signature.
+      - V(false) creates metadata anyway (C(drbdadm -- --force create-md)); with internal
+        metadata this overwrites the end of the device and makes existing data part of an
+        Inconsistent DRBD device. Only for devices you know to be disposable.
+    type: bool
+    default: true
+  state:
+    description: Only V(present) is supported; metadata is never removed by this module.
+    type: str
+    choices: [present]
+    default: present
+  config:
+    description: DRBD configuration file (C(drbdadm -c)); default is drbdadm's own.
+    type: path
+notes:
+  - C(drbdmeta) works on block devices only; in a container without block devices the module
+    cannot be used (the rdma.ha_storage.drbd role skips it there).
+seealso:
+  - module: rdma.ha_storage.drbd_status
+  - module: rdma.ha_storage.drbd_initial_sync
+"""
+
+EXAMPLES = r"""
+- name: Create DRBD metadata for vol0 where none exists (refuses on a used disk)
+  rdma.ha_storage.drbd_metadata:
+    resource: vol0
+    backing_device: /dev/sdb
+
+- name: Create metadata on a disk that held a throw-away filesystem
+  rdma.ha_storage.drbd_metadata:
+    resource: vol0
+    backing_device: /dev/sdb
+    safe_mode: false
+"""
+
+RETURN = r"""
+metadata_found:
+  description: Whether DRBD metadata existed before the module ran.
+  returned: always
+  type: bool
+created:
+  description: Whether C(create-md) ran (or would run, in check mode).
+  returned: always
+  type: bool
+attached:
+  description: Whether the resource's backing device was attached to DRBD (metadata in use).
+  returned: always
+  type: bool
+signatures:
+  description: Foreign signatures found on the backing device (probed only when no metadata exists).
+  returned: always
+  type: list
+  elements: str
+  sample: ["ext4 (filesystem)"]
+current_uuid:
+  description: Current DRBD generation identifier (hex), when metadata exists.
+  returned: when metadata exists after the run (not in check mode for new metadata)
+  type: str
+  sample: "0000000000000004"
+fresh:
+  description: Whether the metadata is brand new (current UUID is the just-created one).
+  returned: always
+  type: bool
+"""
+
+import os
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.rdma.ha_storage.plugins.module_utils.drbd import (
+    DrbdCli, classify_signatures, collect_status, is_fresh_uuid, metadata_state, parse_blkid_export,
+    parse_gi, parse_wipefs)
+
+
+class DrbdMetadata(object):
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.resource = self.params['resource']
+        self.device = self.params['backing_device']
+        self.cli = DrbdCli(module, config=self.params['config'])
+
+    def fail(self, msg, rc=None, stdout=None, stderr=None, **kwargs):
+        self.module.fail_json(msg='resource %s, backing device %s: %s' % (self.resource, self.device, msg),
+                              rc=rc, stdout=stdout, stderr=stderr, **kwargs)
+
+    def check_device(self):
+        try:
+            mode = os.stat(self.device).st_mode
+        except OSError as exc:
+            self.fail('cannot stat the backing device: %s' % exc)
+        if not stat.S_ISBLK(mode):
+            self.fail('not a block device')
+
+    def attached(self):
+        """Whether the resource is up with a disk attached on this node (metadata in use)."""
+        loaded, dummy, dummy, dummy, resources = collect_status(self.module, self.cli)
+        entry = resources.get(self.resource) if loaded else None
+        return bool(entry and entry.get('disk_state') not in (None, 'Diskless'))
+
+    def probe(self):
+        """Return (state, uuid) with state 'present', 'absent'; fails on anything unclear."""
+        rc, out, err = self.cli.adm('get-gi', self.resource)
+        state = metadata_state(rc, out, err)
+        uuid = parse_gi(out) if rc == 0 else None
+        if rc == 0 and uuid is not None:
+            return 'present', uuid
+        if state == 'unknown':
+            rc, out, err = self.cli.adm('dump-md', self.resource)
+            state = metadata_state(rc, out, err)
+            if state == 'present':
+                rc2, out2, dummy = self.cli.adm('get-gi', self.resource)
+                return state, parse_gi(out2) if rc2 == 0 else None
+        if state == 'unknown':
+            self.fail('cannot tell whether DRBD metadata exists (drbdadm get-gi/dump-md gave no clear answer); '
+                      'nothing was changed', rc=rc, stdout=out, stderr=err)
+        return state, None
+
+    def signatures(self):
+        blkid = self.module.get_bin_path('blkid', required=True)
+        rc, out, err = self.module.run_command([blkid, '-p', '-o', 'export', self.device],
+                                               environ_update={'LC_ALL': 'C'})
+        if rc not in (0, 2, 8):
+            self.fail('blkid -p failed', rc=rc, stdout=out, stderr=err)
+        blkid_rc, values = rc, parse_blkid_export(out)
+        wipefs = self.module.get_bin_path('wipefs')
+        entries = []
+        if wipefs:
+            rc, out, err = self.module.run_command([wipefs, '--no-act', '--parsable', self.device],
+                                                   environ_update={'LC_ALL': 'C'})
+            if rc != 0:
+                self.fail('wipefs --no-act failed', rc=rc, stdout=out, stderr=err)
+            entries = parse_wipefs(out)
+        foreign, dummy = classify_signatures(blkid_rc, values, entries)
+        return foreign
+
+    def run(self):
+        self.check_device()
+        result = dict(changed=False, created=False, attached=False, signatures=[], metadata_found=False,
+                      fresh=False, current_uuid=None)
+        if self.attached():
+            result.update(attached=True, metadata_found=True)
+            rc, out, dummy = self.cli.adm('get-gi', self.resource)
+            uuid = parse_gi(out) if rc == 0 else None
+            result.update(current_uuid='%016X' % uuid if uuid is not None else None, fresh=is_fresh_uuid(uuid))
+            return result
+        state, uuid = self.probe()
+        if state == 'present':
+            result.update(metadata_found=True, current_uuid='%016X' % uuid if uuid is not None else None,
+                          fresh=is_fresh_uuid(uuid))
+            return result
+        foreign = self.signatures()
+        result['signatures'] = foreign
+        if foreign and self.params['safe_mode']:
+            self.fail('refusing to create DRBD metadata: the device carries %s. Wipe it yourself, or set '
+                      'safe_mode=false (role variable drbd_safe_mode) to overwrite it' % ', '.join(foreign),
+                      signatures=foreign)
+        result.update(changed=True, created=True)
+        if self.module._diff:
+            result['diff'] = dict(before='metadata: absent\n', after='metadata: present (drbdadm create-md)\n',
+                                  before_header=self.device, after_header=self.device)
+        if self.module.check_mode:
+            result['fresh'] = True
+            return result
+        if foreign:
+            rc, out, err = self.cli.adm('--', '--force', 'create-md', self.resource)
+        else:
+            # No --force: should drbdmeta find something after all, it asks, reads "no" and stops.
+            rc, out, err = self.cli.adm('create-md', self.resource, data='no')
+        if rc != 0:
+            self.fail('drbdadm create-md failed', rc=rc, stdout=out, stderr=err)
+        state, uuid = self.probe()
+        if state != 'present':
+            self.fail('drbdadm create-md reported success but no metadata is found afterwards', rc=rc,
+                      stdout=out, stderr=err)
+        result.update(current_uuid='%016X' % uuid if uuid is not None else None, fresh=is_fresh_uuid(uuid),
+                      stdout=out, stderr=err)
+        return result
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=dict(
+            resource=dict(type='str', required=True),
+            backing_device=dict(type='path', required=True),
+            safe_mode=dict(type='bool', default=True),
+            state=dict(type='str', default='present', choices=['present']),
+            config=dict(type='path'),
+        ),
+        supports_check_mode=True,
+    )
+
+
+def main():
+    module = build_module()
+    module.exit_json(**DrbdMetadata(module).run())
+
+
+if __name__ == '__main__':
+    main()

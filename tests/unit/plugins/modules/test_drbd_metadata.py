@@ -1,0 +1,245 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, rdma.ha_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Safety checks of drbd_metadata: create-md only on a blank device without metadata."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import stat
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.rdma.ha_storage.plugins.modules import drbd_metadata
+
+NO_MD = (255, '', 'No valid meta data found\n')
+FRESH_GI = (0, '0000000000000004:0000000000000000:0000000000000000:0000000000000000:0:0:0:0:0:0:0\n', '')
+USED_GI = (0, 'DAF4CF8B81E8C85D:0000000000000000:DB5ED3C3D7D3AEBA:DB5DD3C3D7D3AEBB:1:1:1:1:0:0:0\n', '')
+
+
+class ModuleExit(Exception):
+    def __init__(self, result, failed):
+        super(ModuleExit, self).__init__(result.get('msg'))
+        self.result = result
+        self.failed = failed
+
+
+class FakeHost(object):
+    """Answers commands; each key may map to one answer or a list consumed in order."""
+
+    def __init__(self, commands):
+        self.commands = dict(commands)
+        self.calls = []
+
+    def run(self, cmd, data=None):
+        key = tuple([os.path.basename(cmd[0])] + list(cmd[1:]))
+        self.calls.append((key, data))
+        answer = self.commands.get(key)
+        if answer is None:
+            raise AssertionError('unexpected command %r' % (key,))
+        if isinstance(answer, list):
+            return answer.pop(0) if len(answer) > 1 else answer[0]
+        return answer
+
+    def ran(self, *key):
+        return any(call[0] == key for call in self.calls)
+
+
+@pytest.fixture
+def host(monkeypatch, tmp_path):
+    """A host whose /dev/sdb is a block device and whose /proc/drbd shows nothing attached."""
+    proc = tmp_path / 'drbd'
+    proc.write_text('version: 8.4.11 (api:1/proto:86-101)\nsrcversion: 0\n')
+    monkeypatch.setattr('ansible_collections.rdma.ha_storage.plugins.module_utils.drbd.read_file',
+                        lambda path: proc.read_text())
+    real_stat = os.stat
+
+    class BlockStat(object):
+        st_mode = stat.S_IFBLK | 0o660
+
+    def fake_stat(path, *args, **kwargs):
+        return BlockStat() if path == '/dev/sdb' else real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(drbd_metadata.os, 'stat', fake_stat)
+
+    def make(commands):
+        fake = FakeHost(commands)
+        basic = drbd_metadata.AnsibleModule
+
+        def fake_run_command(self, cmd, data=None, **kwargs):
+            return fake.run(cmd, data)
+
+        def fake_exit(self, **kwargs):
+            raise ModuleExit(kwargs, False)
+
+        def fake_fail(self, **kwargs):
+            raise ModuleExit(kwargs, True)
+
+        monkeypatch.setattr(basic, 'run_command', fake_run_command)
+        monkeypatch.setattr(basic, 'exit_json', fake_exit)
+        monkeypatch.setattr(basic, 'fail_json', fake_fail)
+        monkeypatch.setattr(basic, 'get_bin_path',
+                            lambda self, name, required=False, opt_dirs=None: '/usr/sbin/' + name)
+        return fake
+    return make
+
+
+def run(args):
+    base = {'resource': 'vol0', 'backing_device': '/dev/sdb'}
+    base.update(args)
+    with patch_module_args(base):
+        with pytest.raises(ModuleExit) as exc:
+            drbd_metadata.main()
+    return exc.value.result, exc.value.failed
+
+
+BASE = {
+    ('drbdadm', 'sh-resources'): (0, 'vol0\n', ''),
+    ('drbdadm', 'sh-minor', 'vol0'): (0, '0\n', ''),
+}
+
+
+def commands(**extra):
+    table = dict(BASE)
+    for key, value in extra.items():
+        table[key] = value
+    return table
+
+
+def with_(*pairs):
+    table = dict(BASE)
+    for key, value in pairs:
+        table[key] = value
+    return table
+
+
+def test_blank_device_gets_metadata(host):
+    fake = host(with_(
+        (('drbdadm', 'get-gi', 'vol0'), [NO_MD, FRESH_GI]),
+        (('drbdadm', 'dump-md', 'vol0'), NO_MD),
+        (('blkid', '-p', '-o', 'export', '/dev/sdb'), (2, '', '')),
+        (('wipefs', '--no-act', '--parsable', '/dev/sdb'), (0, '', '')),
+        (('drbdadm', 'create-md', 'vol0'), (0, 'New drbd meta data block successfully created.\n', '')),
+    ))
+    result, failed = run({})
+    assert not failed, result
+    assert result['changed'] is True and result['created'] is True
+    assert result['metadata_found'] is False
+    assert result['fresh'] is True and result['current_uuid'] == '0000000000000004'
+    # safe mode: no --force, and "no" answers any question drbdmeta might still ask
+    assert (('drbdadm', 'create-md', 'vol0'), 'no') in fake.calls
+    assert not fake.ran('drbdadm', '--', '--force', 'create-md', 'vol0')
+
+
+def test_existing_metadata_is_left_alone(host):
+    fake = host(with_((('drbdadm', 'get-gi', 'vol0'), USED_GI)))
+    result, failed = run({})
+    assert not failed
+    assert result['changed'] is False and result['created'] is False
+    assert result['metadata_found'] is True and result['fresh'] is False
+    assert result['current_uuid'] == 'DAF4CF8B81E8C85D'
+    assert not any(call[0][1] == 'create-md' for call in fake.calls)
+    assert not fake.ran('blkid', '-p', '-o', 'export', '/dev/sdb')
+
+
+def test_existing_metadata_with_a_filesystem_on_top_is_left_alone(host):
+    """A DRBD device holding a filesystem shows that filesystem at the start of its backing
+    device: metadata is found first, so the signature is never even looked at."""
+    fake = host(with_((('drbdadm', 'get-gi', 'vol0'), USED_GI),
+                      (('blkid', '-p', '-o', 'export', '/dev/sdb'), (0, 'TYPE=ext4\nUSAGE=filesystem\n', ''))))
+    result, failed = run({'safe_mode': True})
+    assert not failed and result['changed'] is False
+    assert not fake.ran('blkid', '-p', '-o', 'export', '/dev/sdb')
+
+
+@pytest.mark.parametrize('blkid, wipefs, expect', [
+    ((0, 'DEVNAME=/dev/sdb\nUUID=1b2c\nTYPE=ext4\nUSAGE=filesystem\n', ''), (0, '0x438,1b2c,,ext4\n', ''), 'ext4'),
+    ((0, 'PTTYPE=gpt\n', ''), (0, '0x200,,,gpt\n', ''), 'partition table gpt'),
+    ((0, 'TYPE=LVM2_member\nUSAGE=raid\n', ''), (0, '0x218,abc,,LVM2_member\n', ''), 'LVM2_member'),
+    ((8, '', ''), (0, '0x438,u,,ext4\n0x0,,,xfs\n', ''), 'ambivalent'),
+])
+def test_foreign_signature_is_refused_in_safe_mode(host, blkid, wipefs, expect):
+    fake = host(with_(
+        (('drbdadm', 'get-gi', 'vol0'), NO_MD),
+        (('drbdadm', 'dump-md', 'vol0'), NO_MD),
+        (('blkid', '-p', '-o', 'export', '/dev/sdb'), blkid),
+        (('wipefs', '--no-act', '--parsable', '/dev/sdb'), wipefs),
+    ))
+    result, failed = run({})
+    assert failed
+    assert expect in result['msg']
+    assert 'vol0' in result['msg'] and '/dev/sdb' in result['msg']
+    assert 'safe_mode=false' in result['msg']
+    assert not any(call[0][1:3] == ('create-md', 'vol0') or 'create-md' in call[0] for call in fake.calls)
+
+
+def test_foreign_signature_overwritten_when_safe_mode_off(host):
+    fake = host(with_(
+        (('drbdadm', 'get-gi', 'vol0'), [NO_MD, FRESH_GI]),
+        (('drbdadm', 'dump-md', 'vol0'), NO_MD),
+        (('blkid', '-p', '-o', 'export', '/dev/sdb'), (0, 'TYPE=ext4\nUSAGE=filesystem\n', '')),
+        (('wipefs', '--no-act', '--parsable', '/dev/sdb'), (0, '0x438,u,,ext4\n', '')),
+        (('drbdadm', '--', '--force', 'create-md', 'vol0'), (0, 'New drbd meta data block successfully created.\n', '')),
+    ))
+    result, failed = run({'safe_mode': False})
+    assert not failed, result
+    assert result['created'] is True and result['signatures'] == ['ext4 (filesystem)']
+    assert fake.ran('drbdadm', '--', '--force', 'create-md', 'vol0')
+
+
+def test_check_mode_does_not_create(host):
+    fake = host(with_(
+        (('drbdadm', 'get-gi', 'vol0'), NO_MD),
+        (('drbdadm', 'dump-md', 'vol0'), NO_MD),
+        (('blkid', '-p', '-o', 'export', '/dev/sdb'), (2, '', '')),
+        (('wipefs', '--no-act', '--parsable', '/dev/sdb'), (0, '', '')),
+    ))
+    result, failed = run({'_ansible_check_mode': True, '_ansible_diff': True})
+    assert not failed
+    assert result['changed'] is True and result['created'] is True
+    assert result['diff']['before'] == 'metadata: absent\n'
+    assert not any('create-md' in call[0] for call in fake.calls)
+
+
+def test_unclear_answer_is_an_error_not_a_permission(host):
+    fake = host(with_(
+        (('drbdadm', 'get-gi', 'vol0'), (20, '', 'open(/dev/sdb) failed: Device or resource busy\n')),
+        (('drbdadm', 'dump-md', 'vol0'), (20, '', 'open(/dev/sdb) failed: Device or resource busy\n')),
+    ))
+    result, failed = run({'safe_mode': False})
+    assert failed
+    assert result['rc'] == 20 and 'busy' in result['stderr']
+    assert 'nothing was changed' in result['msg']
+    assert not any('create-md' in call[0] for call in fake.calls)
+
+
+def test_attached_resource_counts_as_metadata(host, monkeypatch):
+    proc = ('version: 8.4.11 (api:1/proto:86-101)\n'
+            ' 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n'
+            '    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0\n')
+    monkeypatch.setattr('ansible_collections.rdma.ha_storage.plugins.module_utils.drbd.read_file', lambda path: proc)
+    fake = host(with_((('drbdadm', 'get-gi', 'vol0'), USED_GI)))
+    result, failed = run({})
+    assert not failed
+    assert result['attached'] is True and result['changed'] is False
+    assert not fake.ran('blkid', '-p', '-o', 'export', '/dev/sdb')
+
+
+def test_create_md_failure_reports_output(host):
+    host(with_(
+        (('drbdadm', 'get-gi', 'vol0'), NO_MD),
+        (('drbdadm', 'dump-md', 'vol0'), NO_MD),
+        (('blkid', '-p', '-o', 'export', '/dev/sdb'), (2, '', '')),
+        (('wipefs', '--no-act', '--parsable', '/dev/sdb'), (0, '', '')),
+        (('drbdadm', 'create-md', 'vol0'), (10, '', 'Operation refused.\n')),
+    ))
+    result, failed = run({})
+    assert failed and result['rc'] == 10 and 'refused' in result['stderr']
+
+
+def test_missing_backing_device(host):
+    host(dict(BASE))
+    result, failed = run({'backing_device': '/nonexistent/sdz'})
+    assert failed and 'cannot stat' in result['msg'] and 'vol0' in result['msg']

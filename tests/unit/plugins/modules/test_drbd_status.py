@@ -1,0 +1,149 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, rdma.ha_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""drbd_status module on real captured outputs (tests/fixtures/drbd), commands mocked."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.rdma.ha_storage.plugins.modules import drbd_status
+
+FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures', 'drbd')
+
+
+class ModuleExit(Exception):
+    def __init__(self, result, failed):
+        super(ModuleExit, self).__init__(result.get('msg'))
+        self.result = result
+        self.failed = failed
+
+
+def run_module(monkeypatch, args, commands):
+    """Run drbd_status.main() with run_command answered from `commands`.
+
+    commands maps the argv after the binary (a tuple) to (rc, stdout, stderr). Returns
+    (result, failed, calls)."""
+    calls = []
+
+    def fake_run_command(self, cmd, **kwargs):
+        key = tuple(cmd[1:])
+        calls.append(key)
+        if key not in commands:
+            raise AssertionError('unexpected command %r' % (cmd,))
+        return commands[key]
+
+    def fake_exit(self, **kwargs):
+        raise ModuleExit(kwargs, False)
+
+    def fake_fail(self, **kwargs):
+        raise ModuleExit(kwargs, True)
+
+    basic = drbd_status.AnsibleModule
+    monkeypatch.setattr(basic, 'run_command', fake_run_command)
+    monkeypatch.setattr(basic, 'exit_json', fake_exit)
+    monkeypatch.setattr(basic, 'fail_json', fake_fail)
+    monkeypatch.setattr(basic, 'get_bin_path', lambda self, name, required=False, opt_dirs=None: '/usr/sbin/' + name)
+    with patch_module_args(args):
+        with pytest.raises(ModuleExit) as exc:
+            drbd_status.main()
+    return exc.value.result, exc.value.failed, calls
+
+
+def fixture_path(name):
+    return os.path.join(FIXTURES, name)
+
+
+def test_84_with_names_from_config(monkeypatch):
+    commands = {
+        ('sh-resources',): (0, 'vol0 vol4\n', ''),
+        ('sh-minor', 'vol0'): (0, '0\n', ''),
+        ('sh-minor', 'vol4'): (0, '4\n', ''),
+    }
+    result, failed, dummy = run_module(
+        monkeypatch, {'proc_path': fixture_path('proc_drbd_84_ganeti.txt'), 'resource': 'vol0'}, commands)
+    assert not failed
+    assert result['changed'] is False
+    assert result['kernel_loaded'] is True
+    assert result['kernel_version'] == '8.4.2'
+    assert result['version_family'] == '8.4'
+    assert result['source'] == 'proc'
+    assert result['exists'] is True
+    assert result['resource']['role'] == 'Primary'
+    assert result['resource']['healthy'] is True
+    assert result['resources']['vol4']['connection_state'] == 'Connecting'
+
+
+def test_84_sync_progress(monkeypatch):
+    commands = {('sh-resources',): (0, 'r1 r2\n', ''), ('sh-minor', 'r1'): (0, '1\n', ''),
+                ('sh-minor', 'r2'): (0, '2\n', '')}
+    result, failed, dummy = run_module(
+        monkeypatch, {'proc_path': fixture_path('proc_drbd_8411_cockpit_17042.txt'), 'resource': 'r2'}, commands)
+    assert not failed
+    assert result['kernel_version'] == '8.4.11'
+    assert result['resource']['replication_state'] == 'SyncTarget'
+    assert result['resource']['sync_percent'] == 28.9
+    assert result['resource']['out_of_sync_kib'] == 1389772624
+
+
+def test_config_path_is_passed_to_drbdadm(monkeypatch):
+    commands = {('-c', '/tmp/x.conf', 'sh-resources'): (0, 'vol0\n', ''),
+                ('-c', '/tmp/x.conf', 'sh-minor', 'vol0'): (0, '0\n', '')}
+    result, failed, calls = run_module(
+        monkeypatch, {'proc_path': fixture_path('proc_drbd_84_ganeti.txt'), 'config': '/tmp/x.conf'}, commands)
+    assert not failed
+    assert 'vol0' in result['resources']
+    assert ('-c', '/tmp/x.conf', 'sh-resources') in calls
+
+
+def test_9_json(monkeypatch, tmp_path):
+    proc = tmp_path / 'drbd'
+    # DRBD 9's /proc/drbd carries only the version lines (no per-device lines).
+    proc.write_text('version: 9.0.19-1 (api:2/proto:86-115)\n')
+    with open(fixture_path('status_json_9_ha_cluster_exporter_issue25.json')) as handle:
+        out = handle.read()
+    result, failed, calls = run_module(
+        monkeypatch, {'proc_path': str(proc), 'resource': '1-single-0'}, {('status', '--json'): (0, out, '')})
+    assert not failed
+    assert result['source'] == 'json'
+    assert result['version_family'] == '9'
+    assert result['resource']['peer'] == 'SLE15-sp1-gm-drbd1145296-node2'
+    assert result['resource']['healthy'] is True
+    assert calls == [('status', '--json')]
+
+
+def test_no_kernel_module_is_not_an_error(monkeypatch, tmp_path):
+    result, failed, calls = run_module(monkeypatch, {'proc_path': str(tmp_path / 'absent'), 'resource': 'vol0'}, {})
+    assert not failed
+    assert result['kernel_loaded'] is False
+    assert result['resources'] == {} and result['resource'] is None and result['exists'] is False
+    assert calls == []
+
+
+def test_unknown_resource(monkeypatch):
+    commands = {('sh-resources',): (0, 'vol0\n', ''), ('sh-minor', 'vol0'): (0, '0\n', '')}
+    result, failed, dummy = run_module(
+        monkeypatch, {'proc_path': fixture_path('proc_drbd_84_ganeti.txt'), 'resource': 'nope'}, commands)
+    assert not failed
+    assert result['exists'] is False and result['resource'] is None
+
+
+def test_json_failure_reports_rc_and_output(monkeypatch, tmp_path):
+    proc = tmp_path / 'drbd'
+    proc.write_text('version: 9.2.12 (api:2/proto:86-122)\n')
+    result, failed, dummy = run_module(
+        monkeypatch, {'proc_path': str(proc)}, {('status', '--json'): (20, '', 'Could not connect to netlink\n')})
+    assert failed
+    assert result['rc'] == 20 and 'netlink' in result['stderr']
+
+
+def test_check_mode_runs_the_same(monkeypatch):
+    commands = {('sh-resources',): (0, 'vol0\n', ''), ('sh-minor', 'vol0'): (0, '0\n', '')}
+    result, failed, dummy = run_module(
+        monkeypatch, {'proc_path': fixture_path('proc_drbd_84_ganeti.txt'), 'resource': 'vol0',
+                      '_ansible_check_mode': True}, commands)
+    assert not failed and result['changed'] is False and result['resource']['healthy'] is True
