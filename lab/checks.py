@@ -73,13 +73,13 @@ def evaluate(vm: config.VM, kv: dict[str, str], require_rxe: bool) -> list[str]:
     return problems
 
 
-def probe_all(st: dict, names: list[str] | None = None) -> dict[str, dict[str, str]]:
-    names = names or [n for n in st["vms"] if runtime.qemu_pid(n)]
+def _kv_from_each(st: dict, names: list[str], script_for, timeout: int, keep: int) -> dict[str, dict[str, str]]:
+    """Run a key=value script on the named VMs in parallel; a failed ssh gives {"error": tail}."""
     out: dict[str, dict[str, str]] = {}
 
     def one(n: str) -> None:
-        r = runtime.ssh(st, n, vm_probe_script(config.vm_by_name(n)), timeout=90)
-        out[n] = parse_kv(r.stdout) if r.returncode == 0 else {"error": (r.stderr or r.stdout).strip()[-300:]}
+        r = runtime.ssh(st, n, script_for(n), timeout=timeout)
+        out[n] = parse_kv(r.stdout) if r.returncode == 0 else {"error": (r.stderr or r.stdout).strip()[-keep:]}
 
     threads = [threading.Thread(target=one, args=(n,)) for n in names]
     for t in threads:
@@ -87,6 +87,11 @@ def probe_all(st: dict, names: list[str] | None = None) -> dict[str, dict[str, s
     for t in threads:
         t.join()
     return out
+
+
+def probe_all(st: dict, names: list[str] | None = None) -> dict[str, dict[str, str]]:
+    names = names or [n for n in st["vms"] if runtime.qemu_pid(n)]
+    return _kv_from_each(st, names, lambda n: vm_probe_script(config.vm_by_name(n)), timeout=90, keep=300)
 
 
 def run_checks(st: dict, require_rxe: bool = True) -> tuple[list[str], dict[str, dict[str, str]]]:
@@ -166,16 +171,5 @@ true
 
 
 def observe(st: dict) -> dict[str, dict[str, str]]:
-    out: dict[str, dict[str, str]] = {}
-
-    def one(n: str) -> None:
-        r = runtime.ssh(st, n, OBSERVE, timeout=60)
-        out[n] = parse_kv(r.stdout) if r.returncode == 0 else {"error": (r.stderr or r.stdout).strip()[-200:]}
-
     names = [n for n in st["vms"] if runtime.qemu_pid(n)]
-    threads = [threading.Thread(target=one, args=(n,)) for n in names]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return out
+    return _kv_from_each(st, names, lambda n: OBSERVE, timeout=60, keep=200)

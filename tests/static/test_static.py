@@ -3,6 +3,7 @@
 Each test runs the real tool and asserts on its result; the full output is kept under
 .cache/logs/ for post-mortems.
 """
+import hashlib
 import re
 import subprocess
 import tarfile
@@ -33,7 +34,9 @@ def _collection_copy():
     and must not see a parent git checkout (it would list that checkout's files instead), so the
     copy lives outside the checkout.
     """
-    dest = Path(tempfile.gettempdir()) / "rdma-ha-storage-ansible-test" / "ansible_collections" / "rdma" / "ha_storage"
+    # one copy per checkout, so that two checkouts can run their tests side by side
+    tree = "rdma-ha-storage-ansible-test-" + hashlib.sha256(str(TOP).encode()).hexdigest()[:8]
+    dest = Path(tempfile.gettempdir()) / tree / "ansible_collections" / "rdma" / "ha_storage"
     dest.mkdir(parents=True, exist_ok=True)
     files = run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"]).stdout
     files = "\0".join(f for f in files.split("\0") if f and (TOP / f).exists())

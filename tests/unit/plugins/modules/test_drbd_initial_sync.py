@@ -12,6 +12,7 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.rdma.ha_storage.plugins.modules import drbd_initial_sync
+from module_harness import ModuleExit, patch_module
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures', 'drbd')
 FRESH_GI = (0, '0000000000000004:0000000000000000:0000000000000000:0000000000000000:0:0:0:0:0:0:0\n', '')
@@ -19,13 +20,6 @@ USED_GI = (0, 'DAF4CF8B81E8C85D:0000000000000000:DB5ED3C3D7D3AEBA:DB5DD3C3D7D3AE
 NEW_PAIR = ('version: 8.4.11 (api:1/proto:86-101)\n'
             ' 0: cs:Connected ro:Secondary/Secondary ds:Inconsistent/Inconsistent C r-----\n'
             '    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:1048576\n')
-
-
-class ModuleExit(Exception):
-    def __init__(self, result, failed):
-        super(ModuleExit, self).__init__(result.get('msg'))
-        self.result = result
-        self.failed = failed
 
 
 @pytest.fixture
@@ -36,26 +30,15 @@ def host(monkeypatch):
                             lambda path: proc)
         table = {('sh-resources',): (0, 'vol0\n', ''), ('sh-minor', 'vol0'): (0, '0\n', '')}
         table.update(commands)
-        basic = drbd_initial_sync.AnsibleModule
 
-        def fake_run_command(self, cmd, **kwargs):
+        def answer(cmd, data):
             key = tuple(cmd[1:])
             calls.append(key)
             if key not in table:
                 raise AssertionError('unexpected command %r' % (cmd,))
             return table[key]
 
-        def fake_exit(self, **kwargs):
-            raise ModuleExit(kwargs, False)
-
-        def fake_fail(self, **kwargs):
-            raise ModuleExit(kwargs, True)
-
-        monkeypatch.setattr(basic, 'run_command', fake_run_command)
-        monkeypatch.setattr(basic, 'exit_json', fake_exit)
-        monkeypatch.setattr(basic, 'fail_json', fake_fail)
-        monkeypatch.setattr(basic, 'get_bin_path',
-                            lambda self, name, required=False, opt_dirs=None: '/usr/sbin/' + name)
+        patch_module(monkeypatch, drbd_initial_sync.AnsibleModule, answer)
         return calls
     return make
 

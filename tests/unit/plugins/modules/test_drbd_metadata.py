@@ -13,17 +13,11 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.rdma.ha_storage.plugins.modules import drbd_metadata
+from module_harness import ModuleExit, patch_module
 
 NO_MD = (255, '', 'No valid meta data found\n')
 FRESH_GI = (0, '0000000000000004:0000000000000000:0000000000000000:0000000000000000:0:0:0:0:0:0:0\n', '')
 USED_GI = (0, 'DAF4CF8B81E8C85D:0000000000000000:DB5ED3C3D7D3AEBA:DB5DD3C3D7D3AEBB:1:1:1:1:0:0:0\n', '')
-
-
-class ModuleExit(Exception):
-    def __init__(self, result, failed):
-        super(ModuleExit, self).__init__(result.get('msg'))
-        self.result = result
-        self.failed = failed
 
 
 class FakeHost(object):
@@ -66,22 +60,7 @@ def host(monkeypatch, tmp_path):
 
     def make(commands):
         fake = FakeHost(commands)
-        basic = drbd_metadata.AnsibleModule
-
-        def fake_run_command(self, cmd, data=None, **kwargs):
-            return fake.run(cmd, data)
-
-        def fake_exit(self, **kwargs):
-            raise ModuleExit(kwargs, False)
-
-        def fake_fail(self, **kwargs):
-            raise ModuleExit(kwargs, True)
-
-        monkeypatch.setattr(basic, 'run_command', fake_run_command)
-        monkeypatch.setattr(basic, 'exit_json', fake_exit)
-        monkeypatch.setattr(basic, 'fail_json', fake_fail)
-        monkeypatch.setattr(basic, 'get_bin_path',
-                            lambda self, name, required=False, opt_dirs=None: '/usr/sbin/' + name)
+        patch_module(monkeypatch, drbd_metadata.AnsibleModule, fake.run)
         return fake
     return make
 

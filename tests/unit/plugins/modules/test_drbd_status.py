@@ -12,15 +12,9 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.rdma.ha_storage.plugins.modules import drbd_status
+from module_harness import ModuleExit, patch_module
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures', 'drbd')
-
-
-class ModuleExit(Exception):
-    def __init__(self, result, failed):
-        super(ModuleExit, self).__init__(result.get('msg'))
-        self.result = result
-        self.failed = failed
 
 
 def run_module(monkeypatch, args, commands):
@@ -30,24 +24,14 @@ def run_module(monkeypatch, args, commands):
     (result, failed, calls)."""
     calls = []
 
-    def fake_run_command(self, cmd, **kwargs):
+    def answer(cmd, data):
         key = tuple(cmd[1:])
         calls.append(key)
         if key not in commands:
             raise AssertionError('unexpected command %r' % (cmd,))
         return commands[key]
 
-    def fake_exit(self, **kwargs):
-        raise ModuleExit(kwargs, False)
-
-    def fake_fail(self, **kwargs):
-        raise ModuleExit(kwargs, True)
-
-    basic = drbd_status.AnsibleModule
-    monkeypatch.setattr(basic, 'run_command', fake_run_command)
-    monkeypatch.setattr(basic, 'exit_json', fake_exit)
-    monkeypatch.setattr(basic, 'fail_json', fake_fail)
-    monkeypatch.setattr(basic, 'get_bin_path', lambda self, name, required=False, opt_dirs=None: '/usr/sbin/' + name)
+    patch_module(monkeypatch, drbd_status.AnsibleModule, answer)
     with patch_module_args(args):
         with pytest.raises(ModuleExit) as exc:
             drbd_status.main()

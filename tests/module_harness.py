@@ -1,0 +1,39 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, rdma.ha_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run a module's main() in a unit test with its commands answered by the test.
+
+tests/conftest.py puts tests/ on sys.path, so unit tests import this as `module_harness`.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleExit(Exception):
+    """Raised instead of exit_json / fail_json; carries the result and whether it failed."""
+
+    def __init__(self, result, failed):
+        super(ModuleExit, self).__init__(result.get('msg'))
+        self.result = result
+        self.failed = failed
+
+
+def patch_module(monkeypatch, module_class, run_command):
+    """Make module_class.exit_json/fail_json raise ModuleExit, answer run_command with
+    run_command(cmd, data) and find every binary in /usr/sbin."""
+
+    def fake_run_command(self, cmd, data=None, **kwargs):
+        return run_command(cmd, data)
+
+    def fake_exit(self, **kwargs):
+        raise ModuleExit(kwargs, False)
+
+    def fake_fail(self, **kwargs):
+        raise ModuleExit(kwargs, True)
+
+    monkeypatch.setattr(module_class, 'run_command', fake_run_command)
+    monkeypatch.setattr(module_class, 'exit_json', fake_exit)
+    monkeypatch.setattr(module_class, 'fail_json', fake_fail)
+    monkeypatch.setattr(module_class, 'get_bin_path',
+                        lambda self, name, required=False, opt_dirs=None: '/usr/sbin/' + name)
