@@ -15,7 +15,7 @@ from lab.runtime import LabError, log
 
 # The collection's layers and what the lab does about each (for `run` / `summary`).
 LAYERS = (
-    ("roles/rdma_core", "RDMA userspace + Soft-RoCE (rdma_core role)"),
+    ("roles/rdma_core", "RDMA user space (rdma_core role; rxe links still brought up by the lab)"),
     ("roles/ipoib", "IPoIB (ipoib role; cannot run on rxe: config validation only in the lab)"),
     ("roles/drbd", "DRBD replication (drbd role)"),
     ("roles/srp_target", "SRP target, LIO ib_srpt (srp_target role)"),
