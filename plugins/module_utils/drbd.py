@@ -22,8 +22,12 @@ is ``Established``/``SyncSource``/``SyncTarget``/..., so callers test one set of
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import errno
+import fnmatch
 import json
+import os
 import re
+import tempfile
 
 # --------------------------------------------------------------------------------------------
 # /proc/drbd (DRBD 8.4)
@@ -424,16 +428,43 @@ def mask(text, secret):
     return text.replace(secret, '********')
 
 
+# shared-secret "x"; / shared-secret x; in configuration text (the value must be followed by
+# ';', so the word in a comment such as "# cram-hmac-alg shared-secret after-sb-0pri" is kept),
+# and --shared-secret=x on the drbdsetup command lines drbdadm prints when a command fails.
+_SECRET_VALUE_RES = (
+    re.compile(r'(?<![-\w])(shared-secret\s+)("[^"\n]*"|[^\s;"]+)(?=\s*;)'),
+    re.compile(r'(--shared-secret[=\s]+)("[^"\n]*"|\'[^\'\n]*\'|\S+)'),
+)
+
+
+def mask_config(text, secret=None):
+    """mask(), and also every shared-secret value in DRBD configuration text or command lines.
+
+    The second part also hides secrets the caller does not know (the previous secret in the
+    "before" side of a diff when the secret is being changed).
+    """
+    text = mask(text, secret)
+    if not text:
+        return text
+    for regex in _SECRET_VALUE_RES:
+        text = regex.sub(lambda m: m.group(1) + ('"********"' if m.group(2).startswith('"') else '********'), text)
+    return text
+
+
 # --------------------------------------------------------------------------------------------
 # Runner (needs an AnsibleModule)
 # --------------------------------------------------------------------------------------------
 
 class DrbdCli(object):
-    """Runs drbdadm/drbdsetup with a C locale and returns (rc, out, err)."""
+    """Runs drbdadm/drbdsetup with a C locale and returns (rc, out, err).
 
-    def __init__(self, module, config=None):
+    environ: further environment variables for drbdadm (e.g. DRBD_DRIVER_VERSION_OVERRIDE).
+    """
+
+    def __init__(self, module, config=None, environ=None):
         self.module = module
         self.config = config
+        self.environ = dict(environ or {})
         self.drbdadm = module.get_bin_path('drbdadm')
         self.drbdsetup = module.get_bin_path('drbdsetup')
 
@@ -444,7 +475,9 @@ class DrbdCli(object):
         if self.config:
             cmd += ['-c', self.config]
         cmd += list(args)
-        return self.module.run_command(cmd, environ_update={'LC_ALL': 'C', 'LANG': 'C'}, **kwargs)
+        environ = {'LC_ALL': 'C', 'LANG': 'C'}
+        environ.update(self.environ)
+        return self.module.run_command(cmd, environ_update=environ, **kwargs)
 
     def setup(self, *args):
         if not self.drbdsetup:
@@ -492,3 +525,156 @@ def collect_status(module, cli, proc_path='/proc/drbd', source='auto'):
     except ValueError as exc:
         module.fail_json(msg='cannot parse drbdsetup status --json: %s' % exc, rc=rc, stdout=out, stderr=err)
     return True, parsed['version'], family or '9', 'json', normalise_9(data)
+
+
+# --------------------------------------------------------------------------------------------
+# Configuration files (drbd_config)
+# --------------------------------------------------------------------------------------------
+
+# What Debian's /etc/drbd.conf makes drbdadm read from /etc/drbd.d is global_common.conf and
+# *.res; *.conf files may be included by those (relative includes resolve next to the
+# including file), so both kinds are copied for validation.
+CONFIG_PATTERNS = ('*.res', '*.conf')
+GLOBAL_COMMON = 'global_common.conf'
+_MODE_RE = re.compile(r'^0?[0-7]{3}$|^[0-7]{4}$')
+
+
+def file_name_error(name):
+    """Why name cannot be a file of the DRBD configuration directory, or None when it can."""
+    if not name:
+        return 'is empty'
+    if '/' in name or '\0' in name:
+        return "%r must be a plain file name (no '/')" % name
+    if '..' in name or name.startswith('.'):
+        return "%r must not contain '..' or start with '.' (drbdadm ignores hidden files)" % name
+    if not any(fnmatch.fnmatchcase(name, pattern) for pattern in CONFIG_PATTERNS):
+        return '%r is not read by drbdadm: names must end in .res or .conf' % name
+    return None
+
+
+def parse_mode(value):
+    """'0644' / '644' (octal string) or an int (YAML 1.1 reads 0644 as 420) -> int.
+
+    Raises ValueError for anything else (symbolic modes are not accepted: the mode is set on a
+    new file, there is no previous mode to apply u+x to).
+    """
+    if isinstance(value, bool):
+        raise ValueError('%r is not an octal mode' % (value,))
+    if isinstance(value, int):
+        if 0 <= value <= 0o7777:
+            return value
+        raise ValueError('%r is out of range for a file mode' % (value,))
+    text = str(value).strip()
+    if text.startswith('0o'):
+        text = text[2:]
+    if not _MODE_RE.match(text):
+        raise ValueError("%r is not an octal mode such as '0644'" % (value,))
+    return int(text, 8)
+
+
+def list_config_files(config_dir):
+    """Names of the files in config_dir that drbdadm may read (*.res, *.conf; no hidden files).
+
+    Only regular files (symbolic links followed) are listed. A missing directory lists nothing.
+    """
+    try:
+        names = os.listdir(config_dir)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return []
+        raise
+    found = []
+    for name in names:
+        if name.startswith('.'):
+            continue
+        if not any(fnmatch.fnmatchcase(name, pattern) for pattern in CONFIG_PATTERNS):
+            continue
+        if os.path.isfile(os.path.join(config_dir, name)):
+            found.append(name)
+    return sorted(found)
+
+
+def read_installed(path):
+    """{'content': bytes, 'mode': int, 'uid': int, 'gid': int} of a file, or None when absent."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        raise
+    with open(path, 'rb') as handle:
+        content = handle.read()
+    return {'content': content, 'mode': st.st_mode & 0o7777, 'uid': st.st_uid, 'gid': st.st_gid}
+
+
+def validation_conf_text(conf_dir, names):
+    """Text of the top-level drbd.conf that makes drbdadm read conf_dir like /etc/drbd.conf
+    makes it read /etc/drbd.d: global_common.conf (when among names) first, then *.res."""
+    lines = ['# rdma.ha_storage.drbd_config: validation copy of the configuration directory']
+    if GLOBAL_COMMON in names:
+        lines.append('include "%s";' % os.path.join(conf_dir, GLOBAL_COMMON))
+    lines.append('include "%s";' % os.path.join(conf_dir, '*.res'))
+    return '\n'.join(lines) + '\n'
+
+
+def write_validation_tree(tmpdir, files):
+    """Write files ({name: bytes}) into tmpdir/drbd.d and a drbd.conf including them.
+
+    Returns (path of drbd.conf, path of the drbd.d copy). Everything is created 0600/0700.
+    """
+    conf_dir = os.path.join(tmpdir, 'drbd.d')
+    os.mkdir(conf_dir, 0o700)
+    for name, content in files.items():
+        fd = os.open(os.path.join(conf_dir, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(content)
+    conf = os.path.join(tmpdir, 'drbd.conf')
+    fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, 'w') as handle:
+        handle.write(validation_conf_text(conf_dir, sorted(files)))
+    return conf, conf_dir
+
+
+def stage_file(directory, name, content, mode, uid, gid):
+    """Write content into a hidden temporary file in directory (same file system as the
+    target, so a rename replaces the target atomically), with its final mode and owner, synced
+    to disk. Returns the temporary path; the caller renames it into place or removes it.
+
+    The file is created 0600 by mkstemp and only then given its mode: a file carrying a secret
+    is never readable by others, not even for a moment. Its name starts with '.' and ends in
+    '.tmp', so drbdadm never reads a left-over one.
+    """
+    fd, tmp = tempfile.mkstemp(prefix='.%s.' % name, suffix='.tmp', dir=directory)
+    try:
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(content)
+            handle.flush()
+            os.fchmod(handle.fileno(), mode)
+            if (uid, gid) != (-1, -1):
+                os.fchown(handle.fileno(), uid, gid)
+            os.fsync(handle.fileno())
+    except Exception:
+        remove_quietly(tmp)
+        raise
+    return tmp
+
+
+def remove_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def fsync_dir(directory):
+    """Make renames in directory durable (best effort)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

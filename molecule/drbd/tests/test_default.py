@@ -65,11 +65,12 @@ def test_drbdadm_sees_exactly_the_model_resources(host):
     assert sorted(cmd.stdout.split()) == ["vol0", "vol1"]
 
 
-def test_staging_dir_is_private(host):
-    staging = host.file("/var/lib/rdma-ha-storage/drbd-staging")
-    assert staging.is_directory and staging.mode == 0o700
-    assert host.file("/var/lib/rdma-ha-storage/drbd-staging/drbd.conf").contains(
-        'include "/var/lib/rdma-ha-storage/drbd-staging/global_common.conf";')
+def test_validation_leaves_nothing_behind(host):
+    """drbd_config validates in a private temporary directory and installs through hidden
+    temporary files: neither may be left over (also not after the rejected run of side_effect)."""
+    assert host.run("ls -A /etc/drbd.d").stdout.split() == ["global_common.conf", "vol0.res", "vol1.res"]
+    leftovers = host.run("find /tmp /var/tmp -maxdepth 1 -name 'drbd_config.*'")
+    assert leftovers.rc == 0 and leftovers.stdout == ""
 
 
 @pytest.mark.parametrize("res", ["vol0", "vol1"])
