@@ -37,3 +37,31 @@ def patch_module(monkeypatch, module_class, run_command):
     monkeypatch.setattr(module_class, 'fail_json', fake_fail)
     monkeypatch.setattr(module_class, 'get_bin_path',
                         lambda self, name, required=False, opt_dirs=None: '/usr/sbin/' + name)
+
+
+def table_answer(table, calls):
+    """A run_command answer for patch_module: looks the argv after the binary (a tuple) up in
+    table, which maps it to (rc, stdout, stderr), and records the tuple in calls. A command not
+    in the table fails the test."""
+
+    def answer(cmd, data):
+        key = tuple(cmd[1:])
+        calls.append(key)
+        if key not in table:
+            raise AssertionError('unexpected command %r' % (cmd,))
+        return table[key]
+
+    return answer
+
+
+def run_main(module, args):
+    """Run module.main() with args as its module arguments (patch_module must have replaced
+    exit_json/fail_json) and return the ModuleExit it ended with."""
+    from ansible.module_utils.testing import patch_module_args
+
+    with patch_module_args(args):
+        try:
+            module.main()
+        except ModuleExit as exc:
+            return exc
+    raise AssertionError('%s.main() returned without exit_json or fail_json' % module.__name__)

@@ -22,9 +22,8 @@ import stat
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.rdma.ha_storage.plugins.modules import drbd_config
-from module_harness import ModuleExit, patch_module
+from module_harness import patch_module, run_main
 
 SECRET = 'unit-not-a-secret-7f3a'
 GLOBAL = ('global { usage-count no; }\n'
@@ -122,10 +121,8 @@ def confdir(tmp_path):
 def run(args, check=False, diff=True):
     base = {'_ansible_check_mode': check, '_ansible_diff': diff}
     base.update(args)
-    with patch_module_args(base):
-        with pytest.raises(ModuleExit) as exc:
-            drbd_config.main()
-    return exc.value.result, exc.value.failed
+    exc = run_main(drbd_config, base)
+    return exc.result, exc.failed
 
 
 def snapshot(directory):

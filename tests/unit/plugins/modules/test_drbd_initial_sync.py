@@ -10,9 +10,8 @@ import os
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.rdma.ha_storage.plugins.modules import drbd_initial_sync
-from module_harness import ModuleExit, patch_module
+from module_harness import patch_module, run_main, table_answer
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures', 'drbd')
 FRESH_GI = (0, '0000000000000004:0000000000000000:0000000000000000:0000000000000000:0:0:0:0:0:0:0\n', '')
@@ -30,15 +29,7 @@ def host(monkeypatch):
                             lambda path: proc)
         table = {('sh-resources',): (0, 'vol0\n', ''), ('sh-minor', 'vol0'): (0, '0\n', '')}
         table.update(commands)
-
-        def answer(cmd, data):
-            key = tuple(cmd[1:])
-            calls.append(key)
-            if key not in table:
-                raise AssertionError('unexpected command %r' % (cmd,))
-            return table[key]
-
-        patch_module(monkeypatch, drbd_initial_sync.AnsibleModule, answer)
+        patch_module(monkeypatch, drbd_initial_sync.AnsibleModule, table_answer(table, calls))
         return calls
     return make
 
@@ -46,10 +37,8 @@ def host(monkeypatch):
 def run(args):
     base = {'resource': 'vol0', 'peer_fresh': True}
     base.update(args)
-    with patch_module_args(base):
-        with pytest.raises(ModuleExit) as exc:
-            drbd_initial_sync.main()
-    return exc.value.result, exc.value.failed
+    exc = run_main(drbd_initial_sync, base)
+    return exc.result, exc.failed
 
 
 def test_full_sync_promotion_of_new_pair(host):

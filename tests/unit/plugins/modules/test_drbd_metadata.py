@@ -11,9 +11,8 @@ import stat
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.rdma.ha_storage.plugins.modules import drbd_metadata
-from module_harness import ModuleExit, patch_module
+from module_harness import patch_module, run_main
 
 NO_MD = (255, '', 'No valid meta data found\n')
 FRESH_GI = (0, '0000000000000004:0000000000000000:0000000000000000:0000000000000000:0:0:0:0:0:0:0\n', '')
@@ -68,10 +67,8 @@ def host(monkeypatch, tmp_path):
 def run(args):
     base = {'resource': 'vol0', 'backing_device': '/dev/sdb'}
     base.update(args)
-    with patch_module_args(base):
-        with pytest.raises(ModuleExit) as exc:
-            drbd_metadata.main()
-    return exc.value.result, exc.value.failed
+    exc = run_main(drbd_metadata, base)
+    return exc.result, exc.failed
 
 
 BASE = {

@@ -8,11 +8,8 @@ __metaclass__ = type
 
 import os
 
-import pytest
-
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.rdma.ha_storage.plugins.modules import drbd_status
-from module_harness import ModuleExit, patch_module
+from module_harness import patch_module, run_main, table_answer
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures', 'drbd')
 
@@ -23,19 +20,9 @@ def run_module(monkeypatch, args, commands):
     commands maps the argv after the binary (a tuple) to (rc, stdout, stderr). Returns
     (result, failed, calls)."""
     calls = []
-
-    def answer(cmd, data):
-        key = tuple(cmd[1:])
-        calls.append(key)
-        if key not in commands:
-            raise AssertionError('unexpected command %r' % (cmd,))
-        return commands[key]
-
-    patch_module(monkeypatch, drbd_status.AnsibleModule, answer)
-    with patch_module_args(args):
-        with pytest.raises(ModuleExit) as exc:
-            drbd_status.main()
-    return exc.value.result, exc.value.failed, calls
+    patch_module(monkeypatch, drbd_status.AnsibleModule, table_answer(commands, calls))
+    exc = run_main(drbd_status, args)
+    return exc.result, exc.failed, calls
 
 
 def fixture_path(name):

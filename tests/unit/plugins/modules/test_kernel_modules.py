@@ -10,9 +10,8 @@ import os
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.rdma.ha_storage.plugins.modules import kernel_modules
-from module_harness import ModuleExit, patch_module
+from module_harness import patch_module, run_main
 
 RELEASE = os.uname()[2]
 
@@ -70,10 +69,8 @@ def run(args, check_mode=False, diff=False):
         args['_ansible_check_mode'] = True
     if diff:
         args['_ansible_diff'] = True
-    with patch_module_args(args):
-        with pytest.raises(ModuleExit) as exc:
-            kernel_modules.main()
-    return exc.value
+    exc = run_main(kernel_modules, args)
+    return exc
 
 
 def test_loads_only_missing_modules_and_writes_the_boot_list(kernel, tmp_path):
