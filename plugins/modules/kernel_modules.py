@@ -191,16 +191,15 @@ class KernelModules(object):
         have = self.present()
         missing = [name for name in self.names if not self.is_present(name, have)]
         result['present'] = [name for name in self.names if name not in missing]
-        if self.params['load']:
-            if missing:
-                result['changed'] = True
-                result['loaded'] = missing
-                diff.append(dict(before_header='kernel modules loaded', after_header='kernel modules loaded',
-                                 before=''.join('%s\n' % n for n in result['present']),
-                                 after=''.join('%s\n' % n for n in self.names)))
-                if not self.module.check_mode:
-                    for name in missing:
-                        self.modprobe(name)
+        if self.params['load'] and missing:
+            result['changed'] = True
+            result['loaded'] = missing
+            diff.append(dict(before_header='kernel modules loaded', after_header='kernel modules loaded',
+                             before=''.join('%s\n' % n for n in result['present']),
+                             after=''.join('%s\n' % n for n in self.names)))
+            if not self.module.check_mode:
+                for name in missing:
+                    self.modprobe(name)
         path = self.params['persistent_file']
         if path:
             want = persistent_content(self.names, self.params['comment'])
