@@ -437,6 +437,17 @@ class FabricModel(object):
         self.warnings.append('%s: %s' % (where, message))
 
 
+def _field(mapping, key, default=None):
+    """The value of a field of the model; an explicit null is the same as leaving the field out.
+
+    A bare ``key:`` in YAML gives null, and ``dict.get(key, default)`` would pass it on as None
+    (a peer's DRBD file would read ``on None {``).  Every reader below goes through this one
+    function, so a null takes the documented default, and a null required field is "required".
+    """
+    value = mapping.get(key)
+    return default if value is None else value
+
+
 def _check_keys(model, where, data, allowed):
     for key in data:
         if key not in allowed:
@@ -445,7 +456,7 @@ def _check_keys(model, where, data, allowed):
 
 def _list_of_dicts(model, where, data, key, required=False):
     """Return the list under ``key``, reporting a wrong type; items are checked by the caller."""
-    value = data.get(key)
+    value = _field(data, key)
     if value is None:
         if required:
             model.error(where, '%s is required' % key)
@@ -462,7 +473,7 @@ def _entity_name(model, item, index, collection, singular, names):
     if not isinstance(item, dict):
         model.error(position, 'must be a mapping, got %s' % _type_name(item))
         return None, None
-    name = item.get('name')
+    name = _field(item, 'name')
     if name is None:
         model.error(position, 'name is required')
         return None, position
@@ -479,7 +490,7 @@ def _entity_name(model, item, index, collection, singular, names):
 
 
 def _choice(model, where, data, key, choices, default=None, required=False):
-    value = data.get(key)
+    value = _field(data, key)
     if value is None:
         if required:
             model.error(where, '%s is required (one of %s)' % (key, ', '.join(choices)))
@@ -491,7 +502,7 @@ def _choice(model, where, data, key, choices, default=None, required=False):
 
 
 def _bounded_int(model, where, data, key, low, high, required=True, default=None):
-    value = data.get(key)
+    value = _field(data, key)
     if value is None:
         if required:
             model.error(where, '%s is required' % key)
@@ -507,6 +518,26 @@ def _bounded_int(model, where, data, key, low, high, required=True, default=None
 
 
 # --- partitions -------------------------------------------------------------------------------
+def _warn_hex_lookalike(model, where, value, pkey):
+    """Warn about a decimal P_Key spelled like four hex digits (``8001``: almost always a 0x8001).
+
+    P_Keys are shown as four hex digits everywhere (sysfs, ibstat, ``ib0.8001``), so a decimal
+    of four or more digits whose digits, read as hex, are another valid P_Key is ambiguous.  It
+    stays decimal, as documented; shorter ones (``2``, ``100``) are taken as written, and five
+    digits (``32769``) do not fit 16 bits as hex.  YAML also turns an unquoted 0x1f41 into 8001,
+    so the message says how to keep the value without the warning.
+    """
+    text = str(value) if _is_int(value) else value.strip()
+    if len(text) < 4 or not _DIGITS_RE.match(text):
+        return
+    as_hex = int(text, 16)
+    if as_hex > 0xFFFF or as_hex & 0x7FFF == 0 or as_hex | PKEY_FULL_MEMBER == pkey:
+        return
+    number = int(text)
+    model.warn(where, 'pkey %s is read as decimal %d = 0x%04x (full member 0x%04x); if you meant hex write "0x%04x" '
+               '(or "0x%04x" to keep this value without the warning)' % (text, number, number, pkey, as_hex, number))
+
+
 def _parse_partitions(model, fabric):
     names = {}
     pkeys = {}
@@ -516,13 +547,16 @@ def _parse_partitions(model, fabric):
             continue
         _check_keys(model, where, item, PARTITION_KEYS)
         pkey = None
-        if item.get('pkey') is None:
+        raw_pkey = _field(item, 'pkey')
+        if raw_pkey is None:
             model.error(where, 'pkey is required')
         else:
             try:
-                pkey = normalize_pkey(item['pkey'])
+                pkey = normalize_pkey(raw_pkey)
             except TopologyError as exc:
                 model.error(where, str(exc))
+            else:
+                _warn_hex_lookalike(model, where, raw_pkey, pkey)
         if pkey is not None:
             if pkey in pkeys:
                 model.error(where, 'pkey 0x%04x is also used by %s' % (pkey, pkeys[pkey]))
@@ -554,7 +588,7 @@ def _parse_networks(model, fabric):
             continue
         _check_keys(model, where, item, NETWORK_KEYS)
         net = None
-        cidr = item.get('cidr')
+        cidr = _field(item, 'cidr')
         if cidr is None:
             model.error(where, 'cidr is required')
         elif not isinstance(cidr, str) or '/' not in cidr or len(cidr) > 64:
@@ -570,7 +604,7 @@ def _parse_networks(model, fabric):
                     model.error(where, 'cidr %s is not a network in CIDR notation (e.g. 10.10.0.0/24)' % _show(cidr))
         transport = _choice(model, where, item, 'transport', TRANSPORTS, required=True)
         purpose = _choice(model, where, item, 'purpose', PURPOSES, default='client')
-        partition = item.get('partition')
+        partition = _field(item, 'partition')
         if transport == 'ipoib':
             if partition is None:
                 model.error(where, 'partition is required for transport ipoib')
@@ -583,7 +617,7 @@ def _parse_networks(model, fabric):
         else:
             partition = None
         mtu = None
-        if item.get('mtu') is not None:
+        if _field(item, 'mtu') is not None:
             if transport == 'ipoib':
                 model.error(where, 'mtu of an ipoib network comes from its partition; set it there')
             else:
@@ -624,8 +658,9 @@ def _parse_port(model, node_where, node_name, item, index, refs, guids):
     if not isinstance(item, dict):
         model.error(position, 'must be a mapping, got %s' % _type_name(item))
         return None
-    device = item.get('device')
-    number = _as_int(item.get('port'))
+    device = _field(item, 'device')
+    raw_number = _field(item, 'port')
+    number = _as_int(raw_number)
     ref = None
     if isinstance(device, str) and _DEVICE_RE.match(device) and number is not None and 1 <= number <= 255:
         ref = '%s/%d' % (device, number)
@@ -636,21 +671,22 @@ def _parse_port(model, node_where, node_name, item, index, refs, guids):
             model.error(where, 'device is required (RDMA device name such as mlx4_0 or rxe0)')
         elif not isinstance(device, str) or not _DEVICE_RE.match(device):
             model.error(where, 'device %s is not an RDMA device name' % _show(device))
-        if item.get('port') is None:
+        if raw_number is None:
             model.error(where, 'port is required (port number, 1 for single-port devices)')
         elif number is None or not 1 <= number <= 255:
-            model.error(where, 'port %s is not a port number (1..255)' % _show(item.get('port')))
+            model.error(where, 'port %s is not a port number (1..255)' % _show(raw_number))
     _check_keys(model, where, item, PORT_KEYS)
     if ref is not None:
         if ref in refs:
             model.error(where, 'port is declared twice')
             ref = None
     guid = None
-    if item.get('guid') is None:
+    raw_guid = _field(item, 'guid')
+    if raw_guid is None:
         model.error(where, 'guid is required')
     else:
         try:
-            guid = guid_int(item['guid'])
+            guid = guid_int(raw_guid)
         except TopologyError as exc:
             model.error(where, str(exc))
         if guid == 0:
@@ -664,7 +700,7 @@ def _parse_port(model, node_where, node_name, item, index, refs, guids):
         else:
             guids[guid] = (node_name, ref or position)
     link_layer = _choice(model, where, item, 'link_layer', LINK_LAYERS, default='infiniband')
-    rate = item.get('rate')
+    rate = raw_rate = _field(item, 'rate')
     if rate is not None:
         if isinstance(rate, str):
             try:
@@ -672,21 +708,20 @@ def _parse_port(model, node_where, node_name, item, index, refs, guids):
             except ValueError:
                 rate = None
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < 100000:
-            model.error(where, 'rate %s is not a positive number of Gb/s' % _show(item.get('rate')))
+            model.error(where, 'rate %s is not a positive number of Gb/s' % _show(raw_rate))
             rate = None
         elif rate == int(rate):
             rate = int(rate)
-    netdev = item.get('netdev')
+    netdev = _field(item, 'netdev')
     if netdev is not None and (not isinstance(netdev, str) or not _NETDEV_RE.match(netdev) or netdev in ('.', '..')):
         model.error(where, 'netdev %s is not a network interface name (1-15 characters, no "/", ":" or spaces)'
                     % _show(netdev))
         netdev = None
     prefix = DEFAULT_SUBNET_PREFIX
-    if item.get('subnet_prefix') is not None:
-        try:
-            prefix = _prefix_int(item['subnet_prefix'])
-        except TopologyError as exc:
-            model.error(where, str(exc))
+    try:
+        prefix = _prefix_int(_field(item, 'subnet_prefix', DEFAULT_SUBNET_PREFIX))
+    except TopologyError as exc:
+        model.error(where, str(exc))
     port = {
         'device': device if ref else None, 'port': number if ref else None, 'ref': ref,
         'guid': None if guid is None else '0x%016x' % guid, '_guid': guid,
@@ -702,7 +737,7 @@ def _parse_interface(model, node_where, node, item, index, addresses):
     if not isinstance(item, dict):
         model.error(position, 'must be a mapping, got %s' % _type_name(item))
         return None
-    net_name = item.get('network')
+    net_name = _field(item, 'network')
     network = model.networks.get(net_name) if isinstance(net_name, str) else None
     where = '%s interface %s' % (node_where, net_name) if isinstance(net_name, str) and _NAME_RE.match(net_name) \
         else position
@@ -714,7 +749,7 @@ def _parse_interface(model, node_where, node, item, index, addresses):
     elif net_name in node['_ifaces']:
         model.error(where, 'a second address on network %s (one address per node and network)' % net_name)
         network = None
-    address = item.get('address')
+    address = _field(item, 'address')
     ip = None
     if address is None:
         model.error(where, 'address is required')
@@ -744,7 +779,7 @@ def _parse_interface(model, node_where, node, item, index, addresses):
                                             or (ip.version == 4 and int(ip) == int(net.broadcast_address))):
                 model.error(where, 'address %s is the %s address of network %s (%s)' % (
                     ip, 'network' if int(ip) == int(net.network_address) else 'broadcast', net_name, net))
-    port_ref = item.get('port')
+    port_ref = _field(item, 'port')
     port = None
     if port_ref is not None:
         if not isinstance(port_ref, str) or not _PORT_REF_RE.match(port_ref):
@@ -753,7 +788,7 @@ def _parse_interface(model, node_where, node, item, index, addresses):
             port = node['_ports'].get(port_ref)
             if port is None:
                 model.error(where, 'port %s is not a port of this node' % port_ref)
-    netdev = item.get('netdev')
+    netdev = _field(item, 'netdev')
     if netdev is not None and (not isinstance(netdev, str) or not _NETDEV_RE.match(netdev) or netdev in ('.', '..')):
         model.error(where, 'netdev %s is not a network interface name' % _show(netdev))
         netdev = None
@@ -816,14 +851,14 @@ def _parse_nodes(model, fabric):
     guids = {}
     addresses = {}
     items = _list_of_dicts(model, 'rdma_fabric', fabric, 'nodes', required=True)
-    if isinstance(fabric.get('nodes'), (list, tuple)) and not items:
+    if isinstance(_field(fabric, 'nodes'), (list, tuple)) and not items:
         model.error('rdma_fabric', 'nodes is empty: declare at least the storage nodes')
     for index, item in enumerate(items):
         name, where = _entity_name(model, item, index, 'nodes', 'node', names)
         if where is None:
             continue
         _check_keys(model, where, item, NODE_KEYS)
-        hostname = item.get('hostname', name)
+        hostname = _field(item, 'hostname', name)
         if hostname is not None:
             if not isinstance(hostname, str) or not _HOSTNAME_RE.match(hostname):
                 model.error(where, 'hostname %s is not a host name' % _show(hostname))
@@ -850,7 +885,7 @@ def _parse_nodes(model, fabric):
 
 # --- HA pairs and volumes ---------------------------------------------------------------------
 def _pair_network(model, where, item, key):
-    value = item.get(key)
+    value = _field(item, key)
     if value is None:
         model.error(where, '%s is required' % key)
         return None
@@ -897,7 +932,7 @@ def _parse_pairs(model, fabric):
         if where is None:
             continue
         _check_keys(model, where, item, PAIR_KEYS)
-        members = item.get('nodes')
+        members = _field(item, 'nodes')
         pair_nodes = []
         if members is None:
             model.error(where, 'nodes is required (exactly two storage nodes)')
@@ -923,7 +958,7 @@ def _parse_pairs(model, fabric):
                     model.error(where, 'node %s has no HCA ports to export volumes on' % member)
                 pair_nodes.append(member)
         complete = len(pair_nodes) == 2
-        initial = item.get('initial_primary', pair_nodes[0] if pair_nodes else None)
+        initial = _field(item, 'initial_primary', pair_nodes[0] if pair_nodes else None)
         if initial is not None and (not isinstance(initial, str)
                                     or (isinstance(members, (list, tuple)) and initial not in members)):
             model.error(where, 'initial_primary %s is not one of the pair\'s nodes' % _show(initial))
@@ -961,7 +996,7 @@ def _parse_pairs(model, fabric):
             if vwhere is None:
                 continue
             _check_keys(model, vwhere, v_item, VOLUME_KEYS)
-            backing = _parse_backing(model, vwhere, v_item.get('backing_device'), pair_nodes)
+            backing = _parse_backing(model, vwhere, _field(v_item, 'backing_device'), pair_nodes)
             minor = _bounded_int(model, vwhere, v_item, 'drbd_minor', 0, DRBD_MAX_MINOR)
             port = _bounded_int(model, vwhere, v_item, 'drbd_port', 1, 65535)
             label = '%s volume %s' % (where, vname or '#%d' % v_index)
@@ -975,7 +1010,7 @@ def _parse_pairs(model, fabric):
                         model.error(vwhere, (text + ' on %s is also used by %s') % (value, member, used[key][value]))
                     else:
                         used[key][value] = label
-            serial = v_item.get('lun_serial')
+            serial = _field(v_item, 'lun_serial')
             wwid = None
             if serial is None:
                 model.error(vwhere, 'lun_serial is required')
@@ -1001,7 +1036,7 @@ def _parse_pairs(model, fabric):
                     serials[serial] = label
                     wwids[wwid] = label
             initiators = []
-            raw = v_item.get('initiators')
+            raw = _field(v_item, 'initiators')
             if raw is None or (isinstance(raw, (list, tuple)) and not raw):
                 model.warn(vwhere, 'initiators is empty: the volume is exported to no initiator')
             elif not isinstance(raw, (list, tuple)):
@@ -1062,24 +1097,20 @@ def _srp_timer(model, value, key):
 
 
 def _parse_srp(model, fabric):
-    raw = fabric.get('srp')
-    if raw is None:
-        raw = {}
+    raw = _field(fabric, 'srp', {})
     if not isinstance(raw, dict):
         model.error('srp', 'must be a mapping, got %s' % _type_name(raw))
         return
     _check_keys(model, 'srp', raw, SRP_KEYS)
     timers = {}
     for key in SRP_TIMERS:
-        value = raw.get(key)
-        timers[key] = _srp_timer(model, SRP_DEFAULTS[key] if value is None else value, key)
-    scsi = raw.get('scsi_timeout')
-    scsi = SRP_DEFAULTS['scsi_timeout'] if scsi is None else _as_int(scsi)
+        timers[key] = _srp_timer(model, _field(raw, key, SRP_DEFAULTS[key]), key)
+    raw_scsi = _field(raw, 'scsi_timeout', SRP_DEFAULTS['scsi_timeout'])
+    scsi = _as_int(raw_scsi)
     if scsi is None or not 1 <= scsi <= INT_MAX:
-        model.error('srp', 'scsi_timeout %s is not a positive number of seconds' % _show(raw.get('scsi_timeout')))
+        model.error('srp', 'scsi_timeout %s is not a positive number of seconds' % _show(raw_scsi))
         scsi = None
-    ext = raw.get('initiator_ext')
-    ext = SRP_DEFAULTS['initiator_ext'] if ext is None else ext
+    ext = _field(raw, 'initiator_ext', SRP_DEFAULTS['initiator_ext'])
     try:
         ext = '%016x' % _prefix_int(ext, 'initiator_ext')
     except TopologyError as exc:

@@ -142,6 +142,23 @@ def test_fabric_warnings(fabric):
         "node stor-a: unknown field 'speed' ignored (known: hostname, interfaces, kind, name, ports)"]
 
 
+def test_fabric_warnings_pkey_that_looks_like_hex(fabric):
+    fabric['partitions'][0]['pkey'] = '8001'
+    assert F['fabric_errors'](fabric) == []
+    assert F['fabric_warnings'](fabric) == [
+        'partition storage: pkey 8001 is read as decimal 8001 = 0x1f41 (full member 0x9f41); if you meant hex write '
+        '"0x8001" (or "0x1f41" to keep this value without the warning)']
+
+
+def test_fabric_host_slice_null_means_default(fabric):
+    # what `initial_primary:` and `hostname:` (bare keys) give: the defaults, never None
+    fabric['ha_pairs'][0]['initial_primary'] = None
+    node(fabric, 'stor-b')['hostname'] = None
+    result = F['fabric_host_slice'](fabric, 'stor-a')
+    assert (result['ha_pair']['initial_primary'], result['ha_pair']['is_initial_primary']) == ('stor-a', True)
+    assert result['ha_pair']['nodes'][1]['hostname'] == 'stor-b'
+
+
 def test_fabric_host_slice(fabric):
     result = F['fabric_host_slice'](fabric, 'stor-a')
     assert result['ha_pair']['is_initial_primary'] is True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 
 import pytest
 import yaml
@@ -683,3 +684,153 @@ def test_trailing_newline_is_not_part_of_a_name(fabric):
     assert "nodes[5]: name 'esx-2\n' is invalid (letters, digits, \"_\", \".\" and \"-\", at most 63 characters)" in found
     assert "node init-2 port mlx5_0/1: netdev 'ib0\n' is not a network interface name (1-15 characters, no \"/\", " \
         "\":\" or spaces)" in found
+
+
+# --- an explicit null is the field left out (a bare `key:` in YAML gives null) -----------------------
+def _outcome(fabric):
+    """Everything the model gives the roles: problems, the summary and every host's slice."""
+    model = topology.analyse(fabric)
+    slices = {} if model.errors else dict((name, topology.host_slice(fabric, name, model)) for name in model.nodes)
+    return model.errors, model.warnings, topology.summary(model), slices
+
+
+def _at(fabric, path):
+    """The mapping that holds the last key of ``path`` (nodes are named, not numbered), and that key."""
+    parent = fabric
+    for key in path[:-1]:
+        parent = node({'nodes': parent}, key) if isinstance(key, str) and isinstance(parent, list) else parent[key]
+    return parent, path[-1]
+
+
+# every field with a documented default (or none, like rate), where it is given and where it is not
+DEFAULTED = [
+    ('partitions',), ('networks',), ('ha_pairs',), ('srp',),
+    ('partitions', 0, 'ipoib_mode'), ('partitions', 0, 'mtu'),
+    ('networks', 0, 'purpose'), ('networks', 1, 'purpose'), ('networks', 1, 'mtu'), ('networks', 1, 'partition'),
+    ('nodes', 'stor-a', 'hostname'), ('nodes', 'init-2', 'hostname'),
+    ('nodes', 'esx-1', 'ports'), ('nodes', 'esx-1', 'interfaces'), ('nodes', 'init-1', 'interfaces'),
+    ('nodes', 'stor-b', 'ports', 0, 'link_layer'), ('nodes', 'stor-b', 'ports', 0, 'rate'),
+    ('nodes', 'stor-b', 'ports', 1, 'netdev'), ('nodes', 'stor-b', 'ports', 0, 'subnet_prefix'),
+    ('nodes', 'stor-a', 'interfaces', 0, 'netdev'), ('nodes', 'stor-a', 'interfaces', 1, 'port'),
+    ('ha_pairs', 0, 'initial_primary'), ('ha_pairs', 0, 'volumes'), ('ha_pairs', 0, 'volumes', 1, 'initiators'),
+    ('srp', 'reconnect_delay'), ('srp', 'fast_io_fail_tmo'), ('srp', 'dev_loss_tmo'), ('srp', 'scsi_timeout'),
+    ('srp', 'initiator_ext'),
+]
+
+
+@pytest.mark.parametrize('path', DEFAULTED, ids=['.'.join(str(k) for k in p) for p in DEFAULTED])
+def test_null_is_the_default(fabric, path):
+    missing = copy.deepcopy(fabric)
+    parent, key = _at(missing, path)
+    parent.pop(key, None)
+    parent, key = _at(fabric, path)
+    parent[key] = None
+    assert _outcome(fabric) == _outcome(missing)
+
+
+def test_null_initial_primary_is_the_first_node(fabric):
+    fabric['ha_pairs'][0].update({'nodes': ['stor-b', 'stor-a'], 'initial_primary': None})
+    assert errors(fabric) == []
+    pair = topology.host_slice(fabric, 'stor-b')['ha_pair']
+    assert (pair['initial_primary'], pair['is_initial_primary']) == ('stor-b', True)
+    assert topology.host_slice(fabric, 'init-1')['targets'][0]['initial_primary'] == 'stor-b'
+
+
+def test_null_hostname_is_the_node_name(fabric):
+    node(fabric, 'stor-b')['hostname'] = None
+    node(fabric, 'init-2')['hostname'] = None
+    assert errors(fabric) == []
+    assert topology.host_slice(fabric, 'stor-b')['node']['hostname'] == 'stor-b'
+    result = topology.host_slice(fabric, 'stor-a')
+    assert [n['hostname'] for n in result['ha_pair']['nodes']] == ['stor-a', 'stor-b']   # the peer's DRBD "on"
+    assert result['initiators']['init-2']['hostname'] == 'init-2'
+    assert [n['hostname'] for n in topology.host_slice(fabric, 'init-2')['targets'][0]['nodes']] == \
+        ['stor-a', 'stor-b']
+
+
+@pytest.mark.parametrize('path,message', [
+    (('nodes',), 'rdma_fabric: nodes is required'),
+    (('partitions', 0, 'name'), 'partitions[0]: name is required'),
+    (('partitions', 0, 'pkey'), 'partition storage: pkey is required'),
+    (('networks', 0, 'cidr'), 'network storage: cidr is required'),
+    (('networks', 1, 'transport'), 'network replication: transport is required (one of ipoib, ethernet)'),
+    (('networks', 0, 'partition'), 'network storage: partition is required for transport ipoib'),
+    (('nodes', 'esx-1', 'kind'), 'node esx-1: kind is required (one of storage, initiator, esx)'),
+    (('nodes', 'esx-1', 'ports', 0, 'device'),
+     'node esx-1 ports[0]: device is required (RDMA device name such as mlx4_0 or rxe0)'),
+    (('nodes', 'esx-1', 'ports', 0, 'port'),
+     'node esx-1 ports[0]: port is required (port number, 1 for single-port devices)'),
+    (('nodes', 'esx-1', 'ports', 0, 'guid'), 'node esx-1 port vmhba32/1: guid is required'),
+    (('nodes', 'init-1', 'interfaces', 0, 'network'), 'node init-1 interfaces[0]: network is required'),
+    (('nodes', 'init-1', 'interfaces', 0, 'address'), 'node init-1 interface storage: address is required'),
+    (('nodes', 'init-1', 'interfaces', 0, 'port'), 'node init-1 interface storage: port is required on an ipoib '
+                                                   'network (the HCA port whose netdev gets the P_Key child)'),
+    (('nodes', 'stor-a', 'interfaces', 1, 'netdev'), 'node stor-a interface replication: netdev is required on an '
+                                                     'ethernet network (or a port that has a netdev)'),
+    (('ha_pairs', 0, 'name'), 'ha_pairs[0]: name is required'),
+    (('ha_pairs', 0, 'nodes'), 'ha_pair pair1: nodes is required (exactly two storage nodes)'),
+    (('ha_pairs', 0, 'replication_network'), 'ha_pair pair1: replication_network is required'),
+    (('ha_pairs', 0, 'client_network'), 'ha_pair pair1: client_network is required'),
+    (('ha_pairs', 0, 'volumes', 0, 'name'), 'ha_pair pair1 volumes[0]: name is required'),
+    (('ha_pairs', 0, 'volumes', 0, 'backing_device'), 'ha_pair pair1 volume vol0: backing_device is required'),
+    (('ha_pairs', 0, 'volumes', 0, 'drbd_minor'), 'ha_pair pair1 volume vol0: drbd_minor is required'),
+    (('ha_pairs', 0, 'volumes', 0, 'drbd_port'), 'ha_pair pair1 volume vol0: drbd_port is required'),
+    (('ha_pairs', 0, 'volumes', 0, 'lun_serial'), 'ha_pair pair1 volume vol0: lun_serial is required'),
+])
+def test_null_required_field_is_required(fabric, path, message):
+    missing = copy.deepcopy(fabric)
+    parent, key = _at(missing, path)
+    del parent[key]
+    parent, key = _at(fabric, path)
+    parent[key] = None
+    assert message in errors(fabric)
+    assert errors(fabric) == errors(missing)
+
+
+def test_every_field_is_read_through_field():
+    # the null rule lives in topology._field; a dict.get() on the model would bypass it
+    with open(topology.__file__) as handle:
+        source = handle.read()
+    parse = source[source.index('def _check_keys('):source.index('# Public API')]
+    assert re.findall(r'\b(?:item|v_item|data|raw|fabric)\.get\(', parse) == []
+
+
+# --- P_Keys that look like hex ----------------------------------------------------------------
+HEX_LOOKALIKE = ('partition storage: pkey 8001 is read as decimal 8001 = 0x1f41 (full member 0x9f41); if you meant '
+                 'hex write "0x8001" (or "0x1f41" to keep this value without the warning)')
+
+
+@pytest.mark.parametrize('pkey', ['8001', 8001, ' 8001', '08001'])
+def test_decimal_pkey_that_looks_like_hex_is_a_warning(fabric, pkey):
+    fabric['partitions'][0]['pkey'] = pkey
+    model = topology.analyse(fabric)
+    assert model.errors == []
+    assert model.warnings == [HEX_LOOKALIKE.replace('pkey 8001 ', 'pkey %s ' % str(pkey).strip())]
+    assert model.partitions['storage']['pkey_hex'] == '0x9f41'              # still read as decimal
+    assert topology.host_slice(fabric, 'init-1')['node']['interfaces'][0]['netdev'] == 'ib0.9f41'
+
+
+def test_zero_padded_decimal_pkey_is_a_warning(fabric):
+    fabric['partitions'][0]['pkey'] = '0010'
+    assert warnings(fabric) == ['partition storage: pkey 0010 is read as decimal 10 = 0x000a (full member 0x800a); if '
+                                'you meant hex write "0x0010" (or "0x000a" to keep this value without the warning)']
+
+
+@pytest.mark.parametrize('pkey', [
+    '0x8001', 0x8001, 32769, '32769', '0x1f41',      # hex spelled as hex; five decimal digits do not fit as hex
+    2, '2', 10, 100, 999, '0001', '0009',            # fewer than four digits, or the same in both readings
+    8000,                                            # as hex 0x8000 is reserved: no other reading
+])
+def test_unambiguous_pkey_is_no_warning(fabric, pkey):
+    fabric['partitions'][0]['pkey'] = pkey
+    assert errors(fabric) == []
+    assert warnings(fabric) == []
+
+
+def test_hex_lookalike_warned_once_per_partition(fabric):
+    # the interfaces on the partition take its normalised P_Key: no warning per interface
+    fabric['partitions'][0]['pkey'] = 8001
+    fabric['partitions'].append({'name': 'backup', 'pkey': '1234'})
+    assert warnings(fabric) == [HEX_LOOKALIKE, 'partition backup: pkey 1234 is read as decimal 1234 = 0x04d2 (full '
+                                'member 0x84d2); if you meant hex write "0x1234" (or "0x04d2" to keep this value '
+                                'without the warning)']

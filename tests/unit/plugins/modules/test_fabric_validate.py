@@ -82,6 +82,24 @@ def test_warnings_are_module_warnings(capsys, fabric):
     assert warned == [expected]
 
 
+def test_pkey_that_looks_like_hex_is_a_module_warning(capsys, fabric):
+    fabric['partitions'][0]['pkey'] = 8001
+    warned = []
+    result, rc = run(capsys, {'fabric': fabric}, warned)
+    assert rc == 0 and result['valid'] is True
+    assert result['summary']['partitions'][0]['pkey_hex'] == '0x9f41'
+    assert warned == result['fabric_warnings'] == [
+        'partition storage: pkey 8001 is read as decimal 8001 = 0x1f41 (full member 0x9f41); if you meant hex write '
+        '"0x8001" (or "0x1f41" to keep this value without the warning)']
+
+
+def test_null_initial_primary_is_the_first_node(capsys, fabric):
+    fabric['ha_pairs'][0]['initial_primary'] = None
+    result, rc = run(capsys, {'fabric': fabric})
+    assert rc == 0 and result['fabric_warnings'] == []
+    assert result['summary']['ha_pairs'][0]['initial_primary'] == 'stor-a'
+
+
 def test_warnings_as_errors(capsys, fabric):
     fabric['nodes'][0]['colour'] = 'blue'
     result, rc = run(capsys, {'fabric': fabric, 'warnings_as_errors': True})
