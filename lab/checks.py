@@ -12,7 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
-from lab import config, runtime
+from lab import config, hostnet, runtime
 
 
 def parse_kv(text: str) -> dict[str, str]:
@@ -94,8 +94,20 @@ def probe_all(st: dict, names: list[str] | None = None) -> dict[str, dict[str, s
     return _kv_from_each(st, names, lambda n: vm_probe_script(config.vm_by_name(n)), timeout=90, keep=300)
 
 
+def host_network_check(st: dict) -> tuple[list[str], str]:
+    """(problems, summary): every IP socket of the lab's processes is on loopback (lab/hostnet.py)."""
+    pids = runtime.lab_pids(st)
+    sockets = hostnet.inet_sockets(list(pids.values()))
+    names = {pid: name for name, pid in pids.items()}
+    problems = [f"host network rule: {names.get(s.pid, '?')}: {s}: {why}" for s, why in hostnet.violations(sockets)]
+    addrs = sorted({f"{s.proto} {s.local}:{s.local_port}" for s in sockets})
+    summary = (f"{len(sockets)} IP socket(s) held by the lab's {len(pids)} processes"
+               f" ({', '.join(addrs) if addrs else 'none'}): " + ("all on loopback" if not problems else "NOT all on loopback"))
+    return problems, summary
+
+
 def run_checks(st: dict, require_rxe: bool = True) -> tuple[list[str], dict[str, dict[str, str]]]:
-    problems = []
+    problems, _summary = host_network_check(st)
     probes = probe_all(st, list(st["vms"]))
     for name, kv in probes.items():
         vm = config.vm_by_name(name)

@@ -125,6 +125,7 @@ def report_checks(st: dict, require_rxe: bool = True, validate: bool = True) -> 
         ok = sorted(k[5:] for k, v in kv.items() if k.startswith("ping_") and v == "ok")
         nets.append(f"{n}: {len(ok)} peer link(s) ok")
     log("fabric/replication reachability: " + "; ".join(nets))
+    log("host network: " + checks.host_network_check(st)[1])
     if validate:
         status, msgs = checks.validate_model()
         if status == "ok":

@@ -22,14 +22,13 @@ SSH_PORT_BASE = 2270
 
 @dataclass(frozen=True)
 class Net:
-    """A private L2 network between VMs: a QEMU socket netdev on a loopback multicast group."""
+    """A private L2 network between VMs: one vde_switch (unix sockets only, no host IP address)."""
 
     name: str          # model network name and QEMU netdev id
     index: int         # third octet of the MACs and addresses
     netdev: str        # guest netdev name (eth1, eth2)
     cidr: str
     purpose: str       # fabric model purpose: client | replication
-    mcast_group: str
 
     @property
     def prefixlen(self) -> int:
@@ -40,8 +39,8 @@ class Net:
         return f"{base}.{host}"
 
 
-FABRIC = Net("fabric", 1, "eth1", "10.77.1.0/24", "client", "239.77.1.1")
-REPLICATION = Net("replication", 2, "eth2", "10.77.2.0/24", "replication", "239.77.2.1")
+FABRIC = Net("fabric", 1, "eth1", "10.77.1.0/24", "client")
+REPLICATION = Net("replication", 2, "eth2", "10.77.2.0/24", "replication")
 NETS = (FABRIC, REPLICATION)
 
 
@@ -53,6 +52,7 @@ class VM:
     memory_mb: int
     nets: tuple = field(default=())
     data_disk_mb: int = 0   # a second disk (/dev/vdb), DRBD's backing device
+    scratch_disk_mb: int = 0  # a third disk (/dev/vdc) for tests that need a disk of their own
 
     def mac(self, index: int) -> str:
         """Fixed MAC of NIC `index` (0 = management eth0, 1 = fabric eth1, 2 = replication eth2)."""
@@ -64,8 +64,8 @@ class VM:
 
 
 VMS = (
-    VM("storage-a", "storage", 11, 768, (FABRIC, REPLICATION), 256),
-    VM("storage-b", "storage", 12, 768, (FABRIC, REPLICATION), 256),
+    VM("storage-a", "storage", 11, 768, (FABRIC, REPLICATION), 256, 16),
+    VM("storage-b", "storage", 12, 768, (FABRIC, REPLICATION), 256, 16),
     VM("initiator-1", "initiator", 21, 512, (FABRIC,)),
 )
 HA_PAIR = {"name": "lab", "nodes": ["storage-a", "storage-b"], "initial_primary": "storage-a"}
@@ -127,10 +127,26 @@ def ssh_port(vm: VM, base: int = SSH_PORT_BASE) -> int:
     return base + VMS.index(vm)
 
 
-def mcast_port(run_dir: Path, net: Net) -> int:
-    """A UDP port per lab checkout and network, so two checkouts on one machine do not mix frames."""
-    h = int(hashlib.sha256(str(run_dir).encode()).hexdigest()[:8], 16)
-    return 40000 + (h % 5000) * 2 + (net.index - 1)
+# A unix socket path holds at most 107 bytes; libvdeplug adds its own socket names (~20 bytes)
+# inside the switch's directory.
+UNIX_PATH_MAX = 107
+VDE_CLIENT_NAME_RESERVE = 24
+
+
+def switch_dir(run_dir: Path, net: Net) -> Path:
+    """The vde_switch of network `net`: its control directory (QEMU's `-netdev vde,sock=`), one per
+    lab checkout, so that two checkouts on one machine never share a segment."""
+    return run_dir / f"vde-{net.name}"
+
+
+def check_socket_paths(run_dir: Path) -> None:
+    """Fail early, with the fix, when the checkout is too deep for unix socket paths."""
+    for net in NETS:
+        longest = len(str(switch_dir(run_dir, net))) + VDE_CLIENT_NAME_RESERVE
+        if longest > UNIX_PATH_MAX:
+            raise ValueError(f"the lab's run directory {run_dir} is too long for unix sockets "
+                             f"({longest} > {UNIX_PATH_MAX} bytes for network {net.name}): "
+                             f"set RDMA_CACHE to a shorter directory")
 
 
 def kernel_cmdline(vm: VM, pubkey: str) -> str:

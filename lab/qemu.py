@@ -1,4 +1,4 @@
-"""QEMU command lines (pure) and a minimal QMP client."""
+"""QEMU and vde_switch command lines (pure) and a minimal QMP client."""
 
 from __future__ import annotations
 
@@ -10,14 +10,15 @@ from pathlib import Path
 from lab import config
 
 QEMU = "qemu-system-x86_64"
+VDE_SWITCH = "vde_switch"
 # PCI slots fix the guest's device order: eth0 mgmt, eth1 fabric, eth2 replication; vda, vdb.
 NIC_SLOT = {0: 3, 1: 4, 2: 5}
-RNG_SLOT, ROOT_SLOT, DATA_SLOT = 7, 8, 9
+RNG_SLOT, ROOT_SLOT, DATA_SLOT, SCRATCH_SLOT = 7, 8, 9, 10
 PROCESS_PREFIX = "rdma-lab-"
 
 
 def qemu_argv(vm: config.VM, *, kernel: Path, initrd: Path, overlay: Path, data_disk: Path | None,
-              run_dir: Path, ssh_port: int, mcast_ports: dict[str, int], pubkey: str) -> list[str]:
+              run_dir: Path, ssh_port: int, pubkey: str, scratch_disk: Path | None = None) -> list[str]:
     """The QEMU command line of one lab VM (daemonised; QMP socket, console log, pidfile in run_dir)."""
     argv = [
         QEMU, "-name", f"{vm.name},process={PROCESS_PREFIX}{vm.name}",
@@ -31,13 +32,17 @@ def qemu_argv(vm: config.VM, *, kernel: Path, initrd: Path, overlay: Path, data_
     if data_disk is not None:
         argv += ["-drive", f"file={data_disk},if=none,id=data,format=qcow2,discard=unmap",
                  "-device", f"virtio-blk-pci,drive=data,addr={DATA_SLOT:#x},serial=rdma-lab-data"]
+    if scratch_disk is not None:
+        argv += ["-drive", f"file={scratch_disk},if=none,id=scratch,format=qcow2,discard=unmap",
+                 "-device", f"virtio-blk-pci,drive=scratch,addr={SCRATCH_SLOT:#x},serial=rdma-lab-scratch"]
     # Management: user networking, nothing reachable from the guest (restrict=on); ssh forwarded
     # to the controller's loopback only.
     argv += ["-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{ssh_port}-:22",
              "-device", f"virtio-net-pci,netdev=mgmt,mac={vm.mac(0)},addr={NIC_SLOT[0]:#x}"]
-    # Private networks: one loopback multicast group per network is the Ethernet segment.
+    # Private networks: each is a vde_switch reached through unix sockets in the run dir, so the
+    # VM-to-VM traffic never touches a host IP address (QEMU's vde netdev, libvdeplug).
     for net in vm.nets:
-        argv += ["-netdev", f"socket,id={net.name},mcast={net.mcast_group}:{mcast_ports[net.name]},localaddr=127.0.0.1",
+        argv += ["-netdev", f"vde,id={net.name},sock={config.switch_dir(run_dir, net)}",
                  "-device", f"virtio-net-pci,netdev={net.name},mac={vm.mac(net.index)},addr={NIC_SLOT[net.index]:#x}"]
     argv += [
         "-object", "rng-random,filename=/dev/urandom,id=rng0",
@@ -48,6 +53,13 @@ def qemu_argv(vm: config.VM, *, kernel: Path, initrd: Path, overlay: Path, data_
         "-daemonize",
     ]
     return argv
+
+
+def switch_argv(net: config.Net, run_dir: Path) -> list[str]:
+    """The vde_switch of one lab network: daemonised, pidfile and control directory in run_dir,
+    no management socket and no tap (it never attaches to a host interface)."""
+    return [VDE_SWITCH, "--sock", str(config.switch_dir(run_dir, net)), "--mode", "0600", "--dirmode", "0700",
+            "--daemon", "--pidfile", str(run_dir / f"vde-{net.name}.pid")]
 
 
 class QMPError(RuntimeError):

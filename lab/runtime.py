@@ -232,15 +232,69 @@ def free_port(start: int) -> int:
     raise LabError("no free TCP port on 127.0.0.1 for ssh forwarding")
 
 
+def switch_pid(net: config.Net) -> int | None:
+    """The pid of this lab's vde_switch for `net`, verified by its command line."""
+    try:
+        pid = int((run_dir() / f"vde-{net.name}.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+    if pid_alive(pid) and str(config.switch_dir(run_dir(), net)) in cmdline(pid):
+        return pid
+    return None
+
+
+def ensure_switches() -> dict[str, int]:
+    """Start the vde_switch of every lab network that is not running; returns net name -> pid."""
+    config.check_socket_paths(run_dir())
+    pids = {}
+    for net in config.NETS:
+        pid = switch_pid(net)
+        if not pid:
+            argv = qemu.switch_argv(net, run_dir())
+            with open(run_dir() / f"vde-{net.name}.log", "a") as logf:
+                r = subprocess.run(argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   timeout=30, check=False)
+            end = time.monotonic() + 10
+            while r.returncode == 0 and not (config.switch_dir(run_dir(), net) / "ctl").exists() \
+                    and time.monotonic() < end:
+                time.sleep(0.05)
+            pid = switch_pid(net)
+            if r.returncode != 0 or not pid:
+                raise LabError(f"vde_switch for network {net.name} did not start (rc {r.returncode}); "
+                               f"see {run_dir() / ('vde-' + net.name + '.log')} (is the vde2 package installed? "
+                               f"`make setup` installs it)")
+        pids[net.name] = pid
+    return pids
+
+
+def lab_pids(st: dict | None) -> dict[str, int]:
+    """The running processes of this lab: QEMU per VM and vde_switch per network."""
+    pids = {f"qemu {n}": qemu_pid(n) for n in (st or {}).get("vms", {})}
+    pids.update({f"vde_switch {net.name}": switch_pid(net) for net in config.NETS})
+    return {k: v for k, v in pids.items() if v}
+
+
+def stop_switches() -> list[str]:
+    done = []
+    for net in config.NETS:
+        pid = switch_pid(net)
+        if pid:
+            kill_pid(pid)
+            done.append(f"switch {net.name} stopped")
+    return done
+
+
 def launch(st: dict, name: str) -> None:
     """Start the QEMU of VM `name` (its overlay keeps the disk state of earlier boots of this run)."""
     vm = config.vm_by_name(name)
     v = st["vms"][name]
     img = image.image_paths(st["image_key"])
     pubkey = (ssh_dir() / "id_ed25519.pub").read_text()
+    st["switches"] = ensure_switches()
     argv = qemu.qemu_argv(vm, kernel=img["kernel"], initrd=img["initrd"], overlay=Path(v["overlay"]),
                           data_disk=Path(v["data_disk"]) if v.get("data_disk") else None, run_dir=run_dir(),
-                          ssh_port=v["ssh_port"], mcast_ports=st["mcast_ports"], pubkey=pubkey)
+                          ssh_port=v["ssh_port"], pubkey=pubkey,
+                          scratch_disk=Path(v["scratch_disk"]) if v.get("scratch_disk") else None)
     (run_dir() / f"{name}.argv.json").write_text(json.dumps(argv, indent=1) + "\n")
     (run_dir() / f"{name}.pid").unlink(missing_ok=True)
     with open(run_dir() / f"{name}.qemu.log", "a") as logf:
@@ -263,7 +317,7 @@ def create_run(key: str) -> dict:
                     str(ssh_dir() / "id_ed25519")], check=True, capture_output=True)
     img = image.image_paths(key)
     st = {"image_key": key, "created": time.time(), "vms": {},
-          "mcast_ports": {n.name: config.mcast_port(rd, n) for n in config.NETS},
+          "switches": {},
           "rxe_owner": None,
           # DRBD's shared secret (cram-hmac) for this run; the roles take it from the inventory.
           "secrets": {"drbd_shared_secret": secrets.token_hex(16)}}
@@ -276,13 +330,15 @@ def create_run(key: str) -> dict:
         overlay = rd / f"{vm.name}.qcow2"
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(img["rootfs"]),
                         str(overlay)], check=True, capture_output=True)
-        data = None
-        if vm.data_disk_mb:
-            data = rd / f"{vm.name}-data.qcow2"
-            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(data), f"{vm.data_disk_mb}M"],
-                           check=True, capture_output=True)
-        st["vms"][vm.name] = {"ssh_port": port, "overlay": str(overlay), "data_disk": str(data) if data else None,
-                              "qmp": str(rd / f"{vm.name}.qmp"), "state": "created"}
+        disks = {}
+        for role, size_mb in (("data", vm.data_disk_mb), ("scratch", vm.scratch_disk_mb)):
+            disks[role] = None
+            if size_mb:
+                disks[role] = str(rd / f"{vm.name}-{role}.qcow2")
+                subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disks[role], f"{size_mb}M"],
+                               check=True, capture_output=True)
+        st["vms"][vm.name] = {"ssh_port": port, "overlay": str(overlay), "data_disk": disks["data"],
+                              "scratch_disk": disks["scratch"], "qmp": str(rd / f"{vm.name}.qmp"), "state": "created"}
     save_state(st)
     return st
 
@@ -361,10 +417,12 @@ def teardown(graceful: bool = True, quiet: bool = False) -> list[str]:
                     pass
                 kill_pid(pid)
                 done.append(f"{n} stopped (QEMU quit)")
+    done += stop_switches()
     for pid in stray_pids(str(run_dir())):
-        if "qemu-system" in cmdline(pid):
+        prog = Path(cmdline(pid).split(" ", 1)[0]).name
+        if prog.startswith("qemu-system") or prog == qemu.VDE_SWITCH:
             kill_pid(pid)
-            done.append(f"stray QEMU {pid} killed")
+            done.append(f"stray {prog} {pid} killed")
     close_all_masters()
     if run_dir().exists():
         shutil.rmtree(run_dir())

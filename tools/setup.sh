@@ -13,9 +13,10 @@ log() { printf '[setup] %s\n' "$*"; }
 t0=$(date +%s)
 
 # --- 1. Debian packages ------------------------------------------------------------------
+# vde2: vde_switch, the lab's VM-to-VM networks (unix sockets, no host IP address).
 apt_packages=(docker.io debootstrap qemu-system-x86 qemu-utils rsync netcat-openbsd
               iproute2 openssh-client busybox-static cpio zstd e2fsprogs python3-venv unzip
-              shellcheck)
+              shellcheck vde2)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

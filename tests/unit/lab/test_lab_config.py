@@ -80,9 +80,15 @@ def test_kernel_cmdline_carries_identity_addresses_and_key():
     assert len(line) < 2048  # the kernel's command line limit
 
 
-def test_mcast_ports_differ_per_network_and_checkout(tmp_path):
-    a = {n.name: config.mcast_port(tmp_path / "a", n) for n in config.NETS}
-    b = {n.name: config.mcast_port(tmp_path / "b", n) for n in config.NETS}
+def test_each_network_has_its_own_switch_directory_per_checkout(tmp_path):
+    a = {n.name: config.switch_dir(tmp_path / "a", n) for n in config.NETS}
+    b = {n.name: config.switch_dir(tmp_path / "b", n) for n in config.NETS}
     assert len(set(a.values())) == len(config.NETS)
-    assert all(40000 <= p < 50000 for p in a.values())
-    assert a != b
+    assert all(p.parent == tmp_path / "a" for p in a.values())
+    assert set(a.values()).isdisjoint(b.values())
+
+
+def test_a_run_dir_too_deep_for_unix_sockets_is_refused_with_the_fix(tmp_path):
+    config.check_socket_paths(tmp_path)
+    with pytest.raises(ValueError, match="too long for unix sockets.*RDMA_CACHE"):
+        config.check_socket_paths(tmp_path / ("d" * 100))

@@ -1,4 +1,5 @@
 """lab/qemu.py command lines and lab/checks.py evaluation (no VM needed)."""
+import ipaddress
 import re
 from pathlib import Path
 
@@ -11,7 +12,8 @@ def argv_for(name):
     vm = config.vm_by_name(name)
     return qemu.qemu_argv(vm, kernel=Path("/img/vmlinuz"), initrd=Path("/img/initrd.img"), overlay=Path("/run/o.qcow2"),
                           data_disk=Path("/run/d.qcow2") if vm.data_disk_mb else None, run_dir=Path("/run"),
-                          ssh_port=2270, mcast_ports={"fabric": 41000, "replication": 41001}, pubkey="ssh-ed25519 AAAA x")
+                          scratch_disk=Path("/run/s.qcow2") if vm.scratch_disk_mb else None,
+                          ssh_port=2270, pubkey="ssh-ed25519 AAAA x")
 
 
 def opt(argv, flag):
@@ -24,11 +26,16 @@ def test_storage_vm_command_line():
     assert opt(argv, "-accel") == ["tcg,thread=multi,tb-size=128"] and opt(argv, "-m") == ["768"]
     netdevs = opt(argv, "-netdev")
     assert netdevs[0] == "user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:2270-:22"
-    assert "socket,id=fabric,mcast=239.77.1.1:41000,localaddr=127.0.0.1" in netdevs
-    assert "socket,id=replication,mcast=239.77.2.1:41001,localaddr=127.0.0.1" in netdevs
+    assert "vde,id=fabric,sock=/run/vde-fabric" in netdevs
+    assert "vde,id=replication,sock=/run/vde-replication" in netdevs
+    assert len(netdevs) == 3
     devs = opt(argv, "-device")
     assert "virtio-net-pci,netdev=fabric,mac=52:54:00:77:01:11,addr=0x4" in devs
     assert any(d.startswith("virtio-blk-pci,drive=data") for d in devs)
+    # vda root, vdb data, vdc scratch: the guest names disks in PCI slot order
+    blk = [d for d in devs if d.startswith("virtio-blk-pci")]
+    assert [re.search(r"drive=(\w+)", d).group(1) for d in blk] == ["root", "data", "scratch"]
+    assert [int(re.search(r"addr=(0x[0-9a-f]+)", d).group(1), 16) for d in blk] == [8, 9, 10]
     assert "-daemonize" in argv and opt(argv, "-qmp") == ["unix:/run/storage-a.qmp,server=on,wait=off"]
 
 
@@ -36,15 +43,35 @@ def test_initiator_has_no_replication_nic_and_no_data_disk():
     argv = argv_for("initiator-1")
     assert opt(argv, "-m") == ["512"]
     assert not any("replication" in n for n in opt(argv, "-netdev"))
-    assert not any("drive=data" in d for d in opt(argv, "-device"))
+    assert not any("drive=data" in d or "drive=scratch" in d for d in opt(argv, "-device"))
 
 
-def test_host_side_addresses_are_loopback_or_the_labs_multicast_groups():
-    for vm in config.VMS:
-        argv = argv_for(vm.name)
-        host_side = " ".join(a for i, a in enumerate(argv) if i == 0 or argv[i - 1] != "-append")
-        for ip in re.findall(r"\b\d+\.\d+\.\d+\.\d+\b", host_side):
-            assert ip == "127.0.0.1" or ip.startswith("239.77."), ip
+IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")
+
+
+@pytest.mark.parametrize("name", [vm.name for vm in config.VMS])
+def test_no_qemu_command_line_names_a_host_address_outside_loopback(name):
+    """The network rule: on the host, traffic only to 127.0.0.0/8. The guest side (-append: the
+    guest's own addresses, and slirp's guest-side hostfwd target) is the VM's, not the host's."""
+    argv = argv_for(name)
+    host_side = [a for i, a in enumerate(argv) if argv[i - 1] != "-append"]
+    found = [ip for a in host_side for ip in IPV4.findall(a)]
+    assert found, "the ssh forward on 127.0.0.1 must be found: the pattern works"
+    assert all(ipaddress.ip_address(ip).is_loopback for ip in found), found
+    netdevs = opt(argv, "-netdev")
+    assert all(n.startswith(("user,", "vde,")) for n in netdevs), netdevs
+    user = [n for n in netdevs if n.startswith("user,")]
+    assert user == [n for n in user if "restrict=on" in n and "hostfwd=tcp:127.0.0.1:" in n]
+    assert not any(re.search(r"\b(mcast|udp|connect|listen|localaddr)=", n) for n in netdevs)
+
+
+def test_switch_command_line_uses_unix_sockets_only():
+    net = config.FABRIC
+    argv = qemu.switch_argv(net, Path("/run"))
+    assert argv[0] == "vde_switch"
+    assert opt(argv, "--sock") == ["/run/vde-fabric"] and opt(argv, "--pidfile") == ["/run/vde-fabric.pid"]
+    assert "--daemon" in argv and not {"--tap", "-t", "--mgmt", "-M"} & set(argv)
+    assert not IPV4.findall(" ".join(argv))
 
 
 def test_pci_slots_give_eth0_eth1_eth2_in_order():
