@@ -403,6 +403,35 @@ def classify_signatures(blkid_rc, blkid_values, wipefs_entries):
     return foreign, drbd
 
 
+# drbdmeta create-md reads the first 68 KiB of the device (SO_MUCH in drbdmeta.c: reiserfs keeps
+# its superblock at 64 KiB, rounded up to 4 KiB) and, unless every byte is zero, reports "Found
+# some data" (or the file system it recognises) and asks for a typed "yes" before it goes on.
+# wipefs removes only signatures (magic bytes), so a disk that held a file system still fails it.
+DRBDMETA_PROBE_BYTES = 68 * 1024
+
+
+def first_nonzero_offset(data):
+    """Offset of the first non-zero byte of `data` (bytes), or None when all are zero."""
+    stripped = data.lstrip(b'\0')
+    return None if not stripped else len(data) - len(stripped)
+
+
+def erase_advice(device, signatures_left):
+    """The commands, in order, that make a device acceptable to safe mode and drbdmeta: wipefs
+    (when signatures remain), then zeroing the bytes drbdmeta probes. Each destroys what is there."""
+    commands = []
+    if signatures_left:
+        commands.append('wipefs --all %s' % device)
+    commands.append('dd if=/dev/zero of=%s bs=%dK count=1 oflag=direct' % (device, DRBDMETA_PROBE_BYTES // 1024))
+    return commands
+
+
+def drbdmeta_words(stdout, stderr, limit=600):
+    """What drbdmeta itself said, on one line (its questions and warnings), for an error message."""
+    words = ' '.join(' '.join((stdout or '', stderr or '')).split())
+    return words if len(words) <= limit else '...' + words[-limit:]
+
+
 def metadata_state(rc, stdout, stderr):
     """Interpret `drbdadm dump-md RES`: 'present', 'absent' or 'unknown'.
 

@@ -21,6 +21,13 @@ description:
   - Before creating metadata the backing device is probed with C(blkid -p) and
     C(wipefs --no-act). A filesystem, a partition table, an LVM physical volume, a RAID member
     or any other signature makes the module refuse, unless O(safe_mode=false).
+  - It also reads the first 68 KiB of the device, the bytes C(drbdmeta create-md) checks: unless
+    all are zero, drbdmeta reports "Found some data" and asks for a typed confirmation. Leftovers
+    there (C(wipefs) removes only the signatures of a file system, not its other blocks) make the
+    module refuse too in safe mode, with the command that zeroes them.
+  - A refusal names the commands that erase the device so that the next run proceeds (when
+    its data is disposable): C(wipefs --all DEVICE) while signatures remain, then
+    C(dd if=/dev/zero of=DEVICE bs=68K count=1 oflag=direct).
   - Any answer of C(drbdadm) that is not clearly "metadata present" or "no valid metadata" is an
     error, never a permission to create metadata.
 attributes:
@@ -97,6 +104,13 @@ signatures:
   type: list
   elements: str
   sample: ["ext4 (filesystem)"]
+first_nonzero_offset:
+  description:
+    - Offset of the first non-zero byte in the first 68 KiB of the backing device (what
+      C(drbdmeta create-md) checks); V(null) when all are zero.
+  returned: when the module refused in safe mode
+  type: int
+  sample: 1024
 current_uuid:
   description: Current DRBD generation identifier (hex), when metadata exists.
   returned: when metadata exists after the run (not in check mode for new metadata)
@@ -113,8 +127,8 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.rdma.ha_storage.plugins.module_utils.drbd import (
-    DrbdCli, classify_signatures, collect_status, is_fresh_uuid, metadata_state, parse_blkid_export,
-    parse_gi, parse_wipefs)
+    DRBDMETA_PROBE_BYTES, DrbdCli, classify_signatures, collect_status, drbdmeta_words, erase_advice,
+    first_nonzero_offset, is_fresh_uuid, metadata_state, parse_blkid_export, parse_gi, parse_wipefs)
 
 
 class DrbdMetadata(object):
@@ -179,6 +193,33 @@ class DrbdMetadata(object):
         foreign, dummy = classify_signatures(blkid_rc, values, entries)
         return foreign
 
+    def leading_data(self):
+        """Offset of the first non-zero byte among those drbdmeta probes, or None if all are zero."""
+        try:
+            with open(self.device, 'rb') as handle:
+                data = handle.read(DRBDMETA_PROBE_BYTES)
+        except (IOError, OSError) as exc:
+            self.fail('cannot read the start of the backing device: %s' % exc)
+        return first_nonzero_offset(data)
+
+    def advice(self, signatures_left):
+        return ', then '.join('`%s`' % c for c in erase_advice(self.device, signatures_left))
+
+    def refuse(self, foreign, leading):
+        """Safe mode: say what is on the device and exactly what lets the next run proceed."""
+        if foreign:
+            what = ('the device carries %s. If its data is disposable, erase it and run again: %s '
+                    '(wipefs removes the signatures; drbdmeta also wants the first %d KiB zeroed)'
+                    % (', '.join(foreign), self.advice(True), DRBDMETA_PROBE_BYTES // 1024))
+        else:
+            what = ('no signature is left on the device, but the first %d KiB are not all zero (byte %d is not): '
+                    'leftovers of earlier data (wipefs removes only signatures), and drbdmeta create-md would '
+                    'stop at "Found some data" asking for confirmation. If that data is disposable, zero them '
+                    'and run again: %s' % (DRBDMETA_PROBE_BYTES // 1024, leading, self.advice(False)))
+        self.fail('refusing to create DRBD metadata: %s. Or set safe_mode=false (role variable '
+                  'drbd_safe_mode=false) to let DRBD overwrite the device' % what,
+                  signatures=foreign, first_nonzero_offset=leading)
+
     def run(self):
         self.check_device()
         result = dict(changed=False, created=False, attached=False, signatures=[], metadata_found=False,
@@ -195,11 +236,10 @@ class DrbdMetadata(object):
                           fresh=is_fresh_uuid(uuid))
             return result
         foreign = self.signatures()
+        leading = self.leading_data()
         result['signatures'] = foreign
-        if foreign and self.params['safe_mode']:
-            self.fail('refusing to create DRBD metadata: the device carries %s. Wipe it yourself, or set '
-                      'safe_mode=false (role variable drbd_safe_mode) to overwrite it' % ', '.join(foreign),
-                      signatures=foreign)
+        if (foreign or leading is not None) and self.params['safe_mode']:
+            self.refuse(foreign, leading)
         result.update(changed=True, created=True)
         if self.module._diff:
             result['diff'] = dict(before='metadata: absent\n', after='metadata: present (drbdadm create-md)\n',
@@ -207,13 +247,17 @@ class DrbdMetadata(object):
         if self.module.check_mode:
             result['fresh'] = True
             return result
-        if foreign:
+        if foreign or leading is not None:
+            # Only without safe mode (refused above): the user said the device may be overwritten.
             rc, out, err = self.cli.adm('--', '--force', 'create-md', self.resource)
         else:
             # No --force: should drbdmeta find something after all, it asks, reads "no" and stops.
             rc, out, err = self.cli.adm('create-md', self.resource, data='no')
         if rc != 0:
-            self.fail('drbdadm create-md failed', rc=rc, stdout=out, stderr=err)
+            self.fail('drbdadm create-md failed (rc %s); drbdmeta said: "%s". Nothing was written unless it says '
+                      'so. If it found data, erase the device when its data is disposable (%s) and run again, or '
+                      'set safe_mode=false (role variable drbd_safe_mode=false)'
+                      % (rc, drbdmeta_words(out, err), self.advice(bool(foreign))), rc=rc, stdout=out, stderr=err)
         state, uuid = self.probe()
         if state != 'present':
             self.fail('drbdadm create-md reported success but no metadata is found afterwards', rc=rc,

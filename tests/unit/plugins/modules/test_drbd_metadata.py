@@ -6,7 +6,9 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import io
 import os
+import re
 import stat
 
 import pytest
@@ -57,9 +59,17 @@ def host(monkeypatch, tmp_path):
 
     monkeypatch.setattr(drbd_metadata.os, 'stat', fake_stat)
 
-    def make(commands):
+    def make(commands, start=b'\0' * (68 * 1024)):
+        """start: the device's first bytes (what drbdmeta probes); all zero unless a test says."""
         fake = FakeHost(commands)
         patch_module(monkeypatch, drbd_metadata.AnsibleModule, fake.run)
+        real_open = open
+
+        def fake_open(path, *args, **kwargs):
+            if path == '/dev/sdb':
+                return io.BytesIO(start)
+            return real_open(path, *args, **kwargs)
+        monkeypatch.setattr(drbd_metadata, 'open', fake_open, raising=False)
         return fake
     return make
 
@@ -213,6 +223,91 @@ def test_create_md_failure_reports_output(host):
     ))
     result, failed = run({})
     assert failed and result['rc'] == 10 and 'refused' in result['stderr']
+    assert 'drbdmeta said: "Operation refused."' in result['msg']
+
+
+# What drbdmeta 9.22 (drbdadm-84 create-md, Debian 12) printed in the lab on a disk that had held
+# ext4 and was then cleaned with `wipefs -a` only: it found non-zero bytes in the first 68 KiB,
+# asked, read "no" from the module and stopped.
+DRBDMETA_FOUND_SOME_DATA = (
+    '\nFound some data\n\n ==> This might destroy existing data! <==\n\nDo you want to proceed?\n',
+    "[need to type 'yes' to confirm] Operation canceled.\n")
+
+EXT4_START = b'\0' * 1024 + b'\x80\x10\x00\x00' + b'\x01' * 1020 + b'\0' * (67 * 1024)
+LEFTOVERS = b'\0' * 2048 + b'\x01\x02' + b'\0' * (68 * 1024 - 2050)   # ext4 after wipefs: magic gone
+
+
+def advised_commands(msg):
+    return re.findall(r'`([^`]+)`', msg)
+
+
+def test_ext4_refusal_gives_the_commands_that_let_the_next_run_proceed(host):
+    fake = host(with_(
+        (('drbdadm', 'get-gi', 'vol0'), NO_MD),
+        (('drbdadm', 'dump-md', 'vol0'), NO_MD),
+        (('blkid', '-p', '-o', 'export', '/dev/sdb'), (0, 'TYPE=ext4\nUSAGE=filesystem\n', '')),
+        (('wipefs', '--no-act', '--parsable', '/dev/sdb'), (0, '0x438,u,,ext4\n', '')),
+    ), start=EXT4_START)
+    result, failed = run({})
+    assert failed
+    assert result['msg'].startswith('resource vol0, backing device /dev/sdb: refusing to create DRBD metadata: '
+                                    'the device carries ext4 (filesystem)')
+    assert advised_commands(result['msg']) == [
+        'wipefs --all /dev/sdb', 'dd if=/dev/zero of=/dev/sdb bs=68K count=1 oflag=direct']
+    assert 'drbd_safe_mode=false' in result['msg']
+    assert result['first_nonzero_offset'] == 1024
+    assert not any('create-md' in call[0] for call in fake.calls)
+
+
+def test_leftovers_after_wipefs_are_refused_in_safe_mode_with_the_dd_that_clears_them(host):
+    """No signature is left (wipefs ran), but drbdmeta would still find "some data": refuse in
+    safe mode, before drbdmeta is asked, naming the one command still needed."""
+    fake = host(with_(
+        (('drbdadm', 'get-gi', 'vol0'), NO_MD),
+        (('drbdadm', 'dump-md', 'vol0'), NO_MD),
+        (('blkid', '-p', '-o', 'export', '/dev/sdb'), (2, '', '')),
+        (('wipefs', '--no-act', '--parsable', '/dev/sdb'), (0, '', '')),
+    ), start=LEFTOVERS)
+    result, failed = run({'_ansible_check_mode': True})
+    assert failed
+    assert 'no signature is left' in result['msg'] and 'first 68 KiB are not all zero (byte 2048 is not)' in result['msg']
+    assert 'Found some data' in result['msg']
+    assert advised_commands(result['msg']) == ['dd if=/dev/zero of=/dev/sdb bs=68K count=1 oflag=direct']
+    assert result['signatures'] == [] and result['first_nonzero_offset'] == 2048
+    assert not any('create-md' in call[0] for call in fake.calls)
+
+
+def test_leftovers_are_overwritten_with_force_when_safe_mode_is_off(host):
+    fake = host(with_(
+        (('drbdadm', 'get-gi', 'vol0'), [NO_MD, FRESH_GI]),
+        (('drbdadm', 'dump-md', 'vol0'), NO_MD),
+        (('blkid', '-p', '-o', 'export', '/dev/sdb'), (2, '', '')),
+        (('wipefs', '--no-act', '--parsable', '/dev/sdb'), (0, '', '')),
+        (('drbdadm', '--', '--force', 'create-md', 'vol0'), (0, 'New drbd meta data block successfully created.\n', '')),
+    ), start=LEFTOVERS)
+    result, failed = run({'safe_mode': False})
+    assert not failed, result
+    assert result['created'] is True
+    assert fake.ran('drbdadm', '--', '--force', 'create-md', 'vol0')
+    assert not fake.ran('drbdadm', 'create-md', 'vol0')
+
+
+def test_drbdmeta_asking_anyway_is_reported_in_its_own_words_with_the_way_out(host):
+    """Should drbdmeta find data the module's probes did not (a race, a device that changed),
+    its question gets "no"; the message quotes it and says what lets the next run proceed."""
+    host(with_(
+        (('drbdadm', 'get-gi', 'vol0'), NO_MD),
+        (('drbdadm', 'dump-md', 'vol0'), NO_MD),
+        (('blkid', '-p', '-o', 'export', '/dev/sdb'), (2, '', '')),
+        (('wipefs', '--no-act', '--parsable', '/dev/sdb'), (0, '', '')),
+        (('drbdadm', 'create-md', 'vol0'), (20,) + DRBDMETA_FOUND_SOME_DATA),
+    ))
+    result, failed = run({})
+    assert failed and result['rc'] == 20
+    assert ('drbdmeta said: "Found some data ==> This might destroy existing data! <== Do you want to proceed? '
+            "[need to type 'yes' to confirm] Operation canceled.\"") in result['msg']
+    assert advised_commands(result['msg']) == ['dd if=/dev/zero of=/dev/sdb bs=68K count=1 oflag=direct']
+    assert 'drbd_safe_mode=false' in result['msg']
 
 
 def test_missing_backing_device(host):
