@@ -251,7 +251,8 @@ class DrbdMetadata(object):
             # Only without safe mode (refused above): the user said the device may be overwritten.
             rc, out, err = self.cli.adm('--', '--force', 'create-md', self.resource)
         else:
-            # No --force: should drbdmeta find something after all, it asks, reads "no" and stops.
+            # No --force: should drbdmeta find something after all, it stops (without a TTY it
+            # does not even wait for an answer; "no" is for a drbdmeta that would).
             rc, out, err = self.cli.adm('create-md', self.resource, data='no')
         if rc != 0:
             self.fail('drbdadm create-md failed (rc %s); drbdmeta said: "%s". Nothing was written unless it says '

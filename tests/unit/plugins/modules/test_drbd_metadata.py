@@ -226,12 +226,18 @@ def test_create_md_failure_reports_output(host):
     assert 'drbdmeta said: "Operation refused."' in result['msg']
 
 
-# What drbdmeta 9.22 (drbdadm-84 create-md, Debian 12) printed in the lab on a disk that had held
-# ext4 and was then cleaned with `wipefs -a` only: it found non-zero bytes in the first 68 KiB,
-# asked, read "no" from the module and stopped.
-DRBDMETA_FOUND_SOME_DATA = (
-    '\nFound some data\n\n ==> This might destroy existing data! <==\n\nDo you want to proceed?\n',
-    "[need to type 'yes' to confirm] Operation canceled.\n")
+# What drbdmeta printed in the lab (tests/fixtures/drbd/README.md) on a disk that had held ext4
+# and was then cleaned with `wipefs -a` only: "Found some data", no wait for an answer, rc 1.
+FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures', 'drbd')
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name)) as handle:
+        return handle.read()
+
+
+DRBDMETA_FOUND_SOME_DATA = (fixture('create_md_found_some_data_84.stdout'),
+                            fixture('create_md_found_some_data_84.stderr'))
 
 EXT4_START = b'\0' * 1024 + b'\x80\x10\x00\x00' + b'\x01' * 1020 + b'\0' * (67 * 1024)
 LEFTOVERS = b'\0' * 2048 + b'\x01\x02' + b'\0' * (68 * 1024 - 2050)   # ext4 after wipefs: magic gone
@@ -300,12 +306,13 @@ def test_drbdmeta_asking_anyway_is_reported_in_its_own_words_with_the_way_out(ho
         (('drbdadm', 'dump-md', 'vol0'), NO_MD),
         (('blkid', '-p', '-o', 'export', '/dev/sdb'), (2, '', '')),
         (('wipefs', '--no-act', '--parsable', '/dev/sdb'), (0, '', '')),
-        (('drbdadm', 'create-md', 'vol0'), (20,) + DRBDMETA_FOUND_SOME_DATA),
+        (('drbdadm', 'create-md', 'vol0'), (1,) + DRBDMETA_FOUND_SOME_DATA),
     ))
     result, failed = run({})
-    assert failed and result['rc'] == 20
-    assert ('drbdmeta said: "Found some data ==> This might destroy existing data! <== Do you want to proceed? '
-            "[need to type 'yes' to confirm] Operation canceled.\"") in result['msg']
+    assert failed and result['rc'] == 1
+    assert ('drbdmeta said: "md_offset 16773120 al_offset 16740352 bm_offset 16736256 Found some data ==> This '
+            'might destroy existing data! <== Operation canceled. Do you want to proceed? stdin not a TTY, not '
+            'waiting for confirmation"') in result['msg']
     assert advised_commands(result['msg']) == ['dd if=/dev/zero of=/dev/sdb bs=68K count=1 oflag=direct']
     assert 'drbd_safe_mode=false' in result['msg']
 
