@@ -25,8 +25,8 @@ description:
     all are zero, drbdmeta reports "Found some data" and asks for a typed confirmation. Leftovers
     there (C(wipefs) removes only the signatures of a file system, not its other blocks) make the
     module refuse too in safe mode, with the command that zeroes them.
-  - A refusal names the commands that erase the device so that the next run proceeds (when
-    its data is disposable): C(wipefs --all DEVICE) while signatures remain, then
+  - A refusal names the commands that erase the device so that the next run proceeds, for
+    when its data is disposable; C(wipefs --all DEVICE) while signatures remain, then
     C(dd if=/dev/zero of=DEVICE bs=68K count=1 oflag=direct).
   - Any answer of C(drbdadm) that is not clearly "metadata present" or "no valid metadata" is an
     error, never a permission to create metadata.
