@@ -21,12 +21,12 @@ description:
   - Before creating metadata the backing device is probed with C(blkid -p) and
     C(wipefs --no-act). A filesystem, a partition table, an LVM physical volume, a RAID member
     or any other signature makes the module refuse, unless O(safe_mode=false).
-  - It also reads the first 68 KiB of the device, the bytes C(drbdmeta create-md) checks: unless
+  - It also reads the first 68 KiB of the device, the bytes C(drbdmeta create-md) checks. Unless
     all are zero, drbdmeta reports "Found some data" and asks for a typed confirmation. Leftovers
     there (C(wipefs) removes only the signatures of a file system, not its other blocks) make the
     module refuse too in safe mode, with the command that zeroes them.
   - A refusal names the commands that erase the device so that the next run proceeds (when
-    its data is disposable): C(wipefs --all DEVICE) while signatures remain, then
+    its data is disposable), C(wipefs --all DEVICE) while signatures remain, then
     C(dd if=/dev/zero of=DEVICE bs=68K count=1 oflag=direct).
   - Any answer of C(drbdadm) that is not clearly "metadata present" or "no valid metadata" is an
     error, never a permission to create metadata.
