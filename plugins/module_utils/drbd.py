@@ -465,7 +465,7 @@ def mask(text, secret):
 # and --shared-secret=x on the drbdsetup command lines drbdadm prints when a command fails.
 _SECRET_VALUE_RES = (
     re.compile(r'(?<![-\w])(shared-secret\s+)("[^"\n]*"|[^\s;"]+)(?=\s*;)'),
-    re.compile(r'(--shared-secret[=\s]+)("[^"\n]*"|\'[^\'\n]*\'|\S+)'),
+    re.compile(r'(--shared-secret[=\s]+)("[^"\n]*"|\'[^\'\n]*\'|[^\s\'"]+)'),
 )
 
 

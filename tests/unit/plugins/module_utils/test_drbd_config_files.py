@@ -21,6 +21,9 @@ from ansible_collections.rdma.ha_storage.plugins.module_utils import drbd
     ('drbdsetup-84 net vol0 ipv4:10.20.0.11:7789 --protocol=C --shared-secret=abc --cram-hmac-alg=sha256',
      'drbdsetup-84 net vol0 ipv4:10.20.0.11:7789 --protocol=C --shared-secret=******** --cram-hmac-alg=sha256'),
     ('--shared-secret "a b"', '--shared-secret "********"'),
+    # drbdadm quotes the whole failing command: the closing quote is not part of the value
+    ("Command 'drbdsetup-84 net vol0 --shared-secret=abc' terminated with exit code 10",
+     "Command 'drbdsetup-84 net vol0 --shared-secret=********' terminated with exit code 10"),
     # the word in a comment (Debian's default global_common.conf) is not a value
     ('# allow-two-primaries cram-hmac-alg shared-secret after-sb-0pri\n',
      '# allow-two-primaries cram-hmac-alg shared-secret after-sb-0pri\n'),
