@@ -31,20 +31,22 @@ class ModuleExit(Exception):
 class Call(object):
     """One expected run_command call and its answer."""
 
-    def __init__(self, argv, rc=0, out='', err='', environ=None, data=None):
+    def __init__(self, argv, rc=0, out='', err='', environ=None, data=None, effect=None):
         self.argv = list(argv)
         self.environ = dict(C_LOCALE if environ is None else environ)
         self.data = data
         self.answer = (rc, out, err)
+        self.effect = effect
 
     def __repr__(self):
         return 'Call(%r, environ=%r, data=%r)' % (self.argv, self.environ, self.data)
 
 
-def call(argv, rc=0, out='', err='', environ=None, data=None):
+def call(argv, rc=0, out='', err='', environ=None, data=None, effect=None):
     """An expected call: argv is the whole command (binary path first); environ the whole
-    environ_update (default: the C locale alone); data what goes to stdin."""
-    return Call(argv, rc=rc, out=out, err=err, environ=environ, data=data)
+    environ_update (default: the C locale alone); data what goes to stdin; effect a function
+    called (without arguments) when the command runs, for what the command does to the host."""
+    return Call(argv, rc=rc, out=out, err=err, environ=environ, data=data, effect=effect)
 
 
 def env(**extra):
@@ -80,6 +82,8 @@ class RunCommandMock(object):
             len(self.calls), got['argv'], got['environ'], want.environ)
         assert got['data'] == want.data, 'command #%d %r: data %r, expected %r' % (
             len(self.calls), got['argv'], got['data'], want.data)
+        if want.effect is not None:
+            want.effect()
         return want.answer
 
     def argvs(self):

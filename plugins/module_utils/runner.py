@@ -184,15 +184,18 @@ class Runner(object):
 
         ok_rcs: the return codes that are not an error (None: every one is fine).
         data: text sent to the command's standard input (run_command adds a newline).
-        changes: the command changes state; in check mode it is not run (result.skipped).
+        changes: the command changes state; in check mode it is not run (result.skipped), and
+            a missing binary is no error then (the result names the bare binary).
         msg: the message of the CommandError raised for another rc (default: the masked
             command, its rc and what it printed on stderr, or stdout).
         environ: further environment variables for this call.
         """
+        if changes and self.module.check_mode:
+            # what would run; a check-mode run may come before the tool is installed
+            argv = [self._lookup() or self.binary] + self.prefix + [str(arg) for arg in args]
+            return CommandResult([self.mask(arg) for arg in argv], 0, '', '', skipped=True)
         argv = self.argv(args)
         shown = [self.mask(arg) for arg in argv]
-        if changes and self.module.check_mode:
-            return CommandResult(shown, 0, '', '', skipped=True)
         rc, out, err = self.module.run_command(
             argv, check_rc=False, data=data, binary_data=False, environ_update=self.environment(environ),
             expand_user_and_vars=False)
