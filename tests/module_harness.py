@@ -122,21 +122,6 @@ def patch_module(monkeypatch, module_class, run_command, missing=()):
     monkeypatch.setattr(module_class, 'get_bin_path', fake_get_bin_path)
 
 
-def table_answer(table, calls):
-    """A run_command answer for patch_module: looks the argv after the binary (a tuple) up in
-    table, which maps it to (rc, stdout, stderr), and records the tuple in calls. A command not
-    in the table fails the test."""
-
-    def answer(cmd, data):
-        key = tuple(cmd[1:])
-        calls.append(key)
-        if key not in table:
-            raise AssertionError('unexpected command %r' % (cmd,))
-        return table[key]
-
-    return answer
-
-
 def module_args(args):
     """The context manager that hands args to the next AnsibleModule (ansible-core's
     patch_module_args). The only place that imports it: a shim for older cores goes here."""
