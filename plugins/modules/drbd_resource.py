@@ -57,7 +57,7 @@ options:
     type: str
 notes:
   - The DRBD kernel module must be loaded (C(/proc/drbd)); the module fails otherwise.
-  - C(drbdadm up) needs the resource's metadata: run M(rdma.ha_storage.drbd_metadata) first.
+  - C(drbdadm up) needs the resource's metadata, so run M(rdma.ha_storage.drbd_metadata) first.
 requirements:
   - drbd-utils (C(drbdadm), C(drbdsetup)) on the managed host.
 seealso:
