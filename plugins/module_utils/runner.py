@@ -203,7 +203,7 @@ class Runner(object):
         if ok_rcs is not None and rc not in ok_rcs:
             if msg is None:
                 said = one_line(result.stderr) or one_line(result.stdout)
-                msg = '%s failed (rc %s)%s' % (command_line([self.binary] + shown[1:]), rc,
-                                              ': ' + said if said else '')
+                msg = '%s failed (rc %s)%s' % (
+                    command_line([self.binary] + shown[1:]), rc, ': ' + said if said else '')
             raise CommandError(self.mask(msg), shown, rc, result.stdout, result.stderr)
         return result

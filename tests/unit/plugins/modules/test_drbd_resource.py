@@ -119,9 +119,8 @@ def test_an_unknown_secret_is_masked_too(host):
 
 
 def test_drbd_9_state_comes_from_drbdsetup(host):
-    status = json.dumps([{'name': 'vol0', 'role': 'Secondary', 'devices': [{'volume': 0, 'minor': 0,
-                                                                          'disk-state': 'UpToDate'}],
-                          'connections': []}])
+    device = {'volume': 0, 'minor': 0, 'disk-state': 'UpToDate'}
+    status = json.dumps([{'name': 'vol0', 'role': 'Secondary', 'devices': [device], 'connections': []}])
     mock = host('version: 9.2.12 (api:2/proto:86-122)\n',
                 call([DRBDSETUP, 'status', '--json'], out=status),
                 call([DRBDADM, 'up', 'vol1']))

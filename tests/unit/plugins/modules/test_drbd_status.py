@@ -107,8 +107,8 @@ def test_json_failure_reports_rc_and_output(monkeypatch, tmp_path):
     proc = tmp_path / 'drbd'
     proc.write_text('version: 9.2.12 (api:2/proto:86-122)\n')
     result, failed, dummy = run_module(
-        monkeypatch, {'proc_path': str(proc)}, [call([DRBDSETUP, 'status', '--json'], rc=20,
-                                                      err='Could not connect to netlink\n')])
+        monkeypatch, {'proc_path': str(proc)},
+        [call([DRBDSETUP, 'status', '--json'], rc=20, err='Could not connect to netlink\n')])
     assert failed
     assert result['msg'] == 'drbdsetup status --json failed'
     assert result['rc'] == 20 and 'netlink' in result['stderr']
