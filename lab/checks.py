@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 import threading
 from pathlib import Path
 
-from lab import config, hostnet, runtime
+from lab import config, hostnet, proc, runtime
 
 
 def parse_kv(text: str) -> dict[str, str]:
@@ -137,9 +136,9 @@ def validate_model() -> tuple[str, list[str]]:
         return "skipped", ["filter rdma.ha_storage.fabric_errors is not in the collection yet"]
     inv = runtime.inventory_dir()
     host = config.VMS[0].name
-    r = subprocess.run([ansible_bin("ansible"), host, "-i", str(inv), "-c", "local", "-o", "-m", "ansible.builtin.debug",
-                        "-a", "msg={{ rdma_fabric | rdma.ha_storage.fabric_errors | to_json }}"],
-                       capture_output=True, text=True, timeout=180, check=False, cwd=config.TOP, env=ansible_env())
+    r = proc.run([ansible_bin("ansible"), host, "-i", str(inv), "-c", "local", "-o", "-m", "ansible.builtin.debug",
+                  "-a", "msg={{ rdma_fabric | rdma.ha_storage.fabric_errors | to_json }}"],
+                 timeout=180, cwd=config.TOP, env=ansible_env())
     if r.returncode != 0:
         return "failed", [(r.stderr or r.stdout).strip()[-800:]]
     try:

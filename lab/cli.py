@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from lab import checks, config, image, runtime
+from lab import checks, config, image, proc, runtime
 from lab.runtime import LabError, log
 
 # The collection's layers and what the lab does about each (for `run` / `summary`).
@@ -283,8 +282,9 @@ def run_playbook(name: str, inv: Path) -> tuple[int, float]:
     pb = config.TOP / "playbooks" / name
     t0 = time.monotonic()
     log(f"ansible-playbook -i {inv} {pb.relative_to(config.TOP)}")
-    r = subprocess.run([checks.ansible_bin("ansible-playbook"), "-i", str(inv), str(pb)], cwd=config.TOP,
-                       env=checks.ansible_env(), check=False)
+    # output to the terminal as it comes; a playbook takes as long as it takes
+    r = proc.run([checks.ansible_bin("ansible-playbook"), "-i", str(inv), str(pb)], cwd=config.TOP,
+                 env=checks.ansible_env(), timeout=None, capture=False)
     return r.returncode, time.monotonic() - t0
 
 
@@ -376,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (LabError, image.ImageError, KeyError) as e:
+    except (LabError, image.ImageError, proc.ProcError, KeyError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"[lab] error: {msg}", file=sys.stderr)
         return 1

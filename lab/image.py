@@ -15,11 +15,10 @@ import lzma
 import os
 import re
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
-from lab import config
+from lab import config, proc
 
 RELEASE = "bookworm"
 # Bump when the build steps below change in a way that changes the image.
@@ -118,11 +117,8 @@ def kernel_candidate() -> str:
 
     The image takes its kernel from <release> main (not -security/-updates); 'unknown' if apt here
     cannot say (the key then changes only with the rest of the recipe)."""
-    try:
-        out = subprocess.run(["apt-cache", "madison", KERNEL_PACKAGE], capture_output=True, text=True,
-                             check=False, timeout=60).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
+    # no apt-cache, a timeout or a failure: no output, so "unknown"
+    out = proc.run(["apt-cache", "madison", KERNEL_PACKAGE], timeout=60).stdout
     for line in out.splitlines():
         cols = [c.strip() for c in line.split("|")]
         if len(cols) == 3 and f" {RELEASE}/main " in f" {cols[2]} ":
@@ -165,13 +161,12 @@ def current_image() -> dict[str, Path] | None:
     return p if p["done"].is_file() else None
 
 
-def run(cmd: list[str], logf, timeout: int = 1800, **kw) -> None:
+def run(cmd: list[str], logf, timeout: int = 1800, env: dict | None = None) -> None:
+    """One build step, its output into the build log; ImageError unless it exits 0."""
     logf.write(f"\n$ {' '.join(cmd)}\n")
-    logf.flush()
-    try:
-        r = subprocess.run(cmd, stdout=logf, stderr=subprocess.STDOUT, timeout=timeout, check=False, **kw)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise ImageError(f"{' '.join(cmd[:4])}...: {e}") from None
+    r = proc.run(cmd, timeout=timeout, log=logf, env=env)
+    if r.returncode in (proc.TIMEOUT_RC, proc.NOT_STARTED_RC) and r.stderr.strip():
+        raise ImageError(f"{' '.join(cmd[:4])}...: {r.stderr.strip()}")
     if r.returncode != 0:
         raise ImageError(f"{' '.join(cmd[:4])}... failed (rc {r.returncode}); see {logf.name}")
 
@@ -225,9 +220,9 @@ def build_initrd(rootfs: Path, kver: str, out: Path, work: Path, logf) -> None:
         names.append(name)
     (ird / "modules.order").write_text("\n".join(names) + "\n")
     logf.write(f"initrd modules: {names}\n")
-    files = subprocess.run(["find", ".", "-mindepth", "1"], cwd=ird, capture_output=True, check=True).stdout
-    cpio = subprocess.run(["cpio", "--quiet", "-o", "-H", "newc", "-R", "0:0"], cwd=ird, input=files,
-                          capture_output=True, check=True).stdout
+    files = proc.run(["find", ".", "-mindepth", "1"], cwd=ird, text=False, timeout=300, check=True).stdout
+    cpio = proc.run(["cpio", "--quiet", "-o", "-H", "newc", "-R", "0:0"], cwd=ird, input=files, text=False,
+                    timeout=300, check=True).stdout
     with gzip.open(out, "wb", compresslevel=6) as f:
         f.write(cpio)
     shutil.rmtree(ird, ignore_errors=True)
@@ -235,7 +230,7 @@ def build_initrd(rootfs: Path, kver: str, out: Path, work: Path, logf) -> None:
 
 def write_repo_index(repo: Path, logf) -> int:
     """Packages(.gz) + an unsigned Release for a flat repository (`deb [trusted=yes] file:REPO ./`)."""
-    r = subprocess.run(["dpkg-scanpackages", "-m", "."], cwd=repo, capture_output=True, check=False)
+    r = proc.run(["dpkg-scanpackages", "-m", "."], cwd=repo, text=False, timeout=600)
     if r.returncode != 0:
         raise ImageError(f"dpkg-scanpackages failed: {r.stderr.decode(errors='replace')}")
     logf.write(r.stderr.decode(errors="replace"))
@@ -350,7 +345,7 @@ def build(force: bool = False) -> dict[str, Path]:
         build_initrd(rootfs, kver, paths["initrd"], d, logf)
         run(["mkfs.ext4", "-q", "-F", "-L", "rdma-lab", "-E", "root_owner=0:0", "-d", str(rootfs),
              str(paths["rootfs"]), IMAGE_SIZE], logf)
-        used = int(subprocess.run(["du", "-sb", str(rootfs)], capture_output=True, text=True, check=True).stdout.split()[0])
+        used = int(proc.run(["du", "-sb", str(rootfs)], timeout=600, check=True).stdout.split()[0])
         shutil.rmtree(rootfs)
         t3 = time.monotonic()
     rec["kernel_installed"] = kver

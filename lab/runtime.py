@@ -10,13 +10,12 @@ import shutil
 import secrets
 import signal
 import socket
-import subprocess
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from lab import config, image, inventory, qemu
+from lab import config, image, inventory, proc, qemu
 
 STATE_FILE = "state.json"
 BOOT_TIMEOUT = 360       # s; a cold 3-VM boot under TCG takes ~40-90 s on 2 busy cores: 3x+ margin
@@ -162,12 +161,10 @@ def ssh_argv(st: dict, name: str, *, connect_timeout: int = 10) -> list[str]:
 
 
 def ssh(st: dict, name: str, script: str, timeout: float = SSH_TIMEOUT, check: bool = False,
-        connect_timeout: int = 10) -> subprocess.CompletedProcess:
-    try:
-        r = subprocess.run(ssh_argv(st, name, connect_timeout=connect_timeout) + ["--", script],
-                           capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
-    except subprocess.TimeoutExpired:
-        r = subprocess.CompletedProcess([], 124, "", f"ssh to {name}: no answer within {timeout:.0f} s")
+        connect_timeout: int = 10) -> proc.CompletedProcess:
+    r = proc.run(ssh_argv(st, name, connect_timeout=connect_timeout) + ["--", script], timeout=timeout)
+    if r.timed_out:
+        r.stderr = f"ssh to {name}: no answer within {timeout:.0f} s"
     if check and r.returncode != 0:
         raise LabError(f"{name}: `{script.strip().splitlines()[0]}...` failed (rc {r.returncode}): "
                        f"{(r.stderr or r.stdout).strip()[-500:]}")
@@ -177,8 +174,7 @@ def ssh(st: dict, name: str, script: str, timeout: float = SSH_TIMEOUT, check: b
 def close_master(name_or_socket: str | Path) -> None:
     sock = Path(name_or_socket) if "/" in str(name_or_socket) else ssh_dir() / f"cm-{name_or_socket}"
     if sock.exists():
-        subprocess.run(["ssh", "-o", f"ControlPath={sock}", "-O", "exit", "lab"], capture_output=True,
-                       timeout=10, check=False)
+        proc.run(["ssh", "-o", f"ControlPath={sock}", "-O", "exit", "lab"], timeout=10)
         try:
             sock.unlink()
         except OSError:
@@ -252,8 +248,7 @@ def ensure_switches() -> dict[str, int]:
         if not pid:
             argv = qemu.switch_argv(net, run_dir())
             with open(run_dir() / f"vde-{net.name}.log", "a") as logf:
-                r = subprocess.run(argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   timeout=30, check=False)
+                r = proc.run(argv, timeout=30, log=logf)
             end = time.monotonic() + 10
             while r.returncode == 0 and not (config.switch_dir(run_dir(), net) / "ctl").exists() \
                     and time.monotonic() < end:
@@ -298,7 +293,7 @@ def launch(st: dict, name: str) -> None:
     (run_dir() / f"{name}.argv.json").write_text(json.dumps(argv, indent=1) + "\n")
     (run_dir() / f"{name}.pid").unlink(missing_ok=True)
     with open(run_dir() / f"{name}.qemu.log", "a") as logf:
-        r = subprocess.run(argv, stdout=logf, stderr=subprocess.STDOUT, timeout=60, check=False)
+        r = proc.run(argv, timeout=60, log=logf)
     if r.returncode != 0:
         raise LabError(f"{name}: QEMU failed to start (rc {r.returncode}); see {run_dir() / (name + '.qemu.log')}")
     pid = qemu_pid(name)
@@ -313,8 +308,8 @@ def create_run(key: str) -> dict:
     rd.mkdir(parents=True)
     ssh_dir().mkdir(mode=0o700)
     (ssh_dir() / "ansible").mkdir(mode=0o700)
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "rdma-lab", "-f",
-                    str(ssh_dir() / "id_ed25519")], check=True, capture_output=True)
+    proc.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "rdma-lab", "-f", str(ssh_dir() / "id_ed25519")],
+             timeout=60, check=True)
     img = image.image_paths(key)
     st = {"image_key": key, "created": time.time(), "vms": {},
           "switches": {},
@@ -328,15 +323,15 @@ def create_run(key: str) -> dict:
             port = free_port(port + 10)
         used.add(port)
         overlay = rd / f"{vm.name}.qcow2"
-        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(img["rootfs"]),
-                        str(overlay)], check=True, capture_output=True)
+        proc.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(img["rootfs"]), str(overlay)],
+                 timeout=120, check=True)
         disks = {}
         for role, size_mb in (("data", vm.data_disk_mb), ("scratch", vm.scratch_disk_mb)):
             disks[role] = None
             if size_mb:
                 disks[role] = str(rd / f"{vm.name}-{role}.qcow2")
-                subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disks[role], f"{size_mb}M"],
-                               check=True, capture_output=True)
+                proc.run(["qemu-img", "create", "-q", "-f", "qcow2", disks[role], f"{size_mb}M"],
+                         timeout=120, check=True)
         st["vms"][vm.name] = {"ssh_port": port, "overlay": str(overlay), "data_disk": disks["data"],
                               "scratch_disk": disks["scratch"], "qmp": str(rd / f"{vm.name}.qmp"), "state": "created"}
     save_state(st)

@@ -1,26 +1,28 @@
-"""Small helpers shared by the static and integration tests (subprocess runs with the project env)."""
+"""Small helpers shared by the static and integration tests (programs run with the project env).
+
+Programs are run through lab/proc.py, the one subprocess helper of lab/ and tests/.
+"""
 import os
-import subprocess
+import sys
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("RDMA_CACHE", TOP / ".cache"))
+# lab/ is a plain package at the top of the checkout (tests/unit/lab/conftest.py does the same)
+if str(TOP) not in sys.path:
+    sys.path.insert(0, str(TOP))
+
+from lab import proc  # noqa: E402  (needs TOP on sys.path)
 
 
-def run(cmd, cwd=TOP, timeout=1800, env=None, log=None):
+def run(cmd, cwd=TOP, timeout=1800, env=None, log=None, input=None):
     """Run a command; return CompletedProcess with stdout+stderr merged in .stdout.
 
-    With ``log`` the output also goes to that file (kept for post-mortems under .cache/logs).
+    env adds to os.environ. A timeout gives rc 124 (its message ends .stdout). With ``log`` the
+    output also goes to that file under .cache/logs (kept for post-mortems).
     """
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    proc = subprocess.run(cmd, cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=timeout, check=False)
-    if log:
-        path = CACHE / "logs" / log
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(proc.stdout)
-    return proc
+    return proc.run(cmd, cwd=cwd, timeout=timeout, env=env, merge=True, input=input,
+                    log=CACHE / "logs" / log if log else None)
 
 
 def tail(text, lines=60):

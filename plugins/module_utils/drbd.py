@@ -5,7 +5,8 @@
 """Shared DRBD code for the rdma.ha_storage modules.
 
 Pure functions (parsers and safety decisions) are kept free of Ansible imports so that they
-can be unit-tested on captured outputs; the small runner class wraps AnsibleModule.run_command.
+can be unit-tested on captured outputs; DrbdCli gives drbdadm and drbdsetup one Runner each
+(module_utils/runner.py, the collection's one way to run a command).
 
 Two status sources are understood:
 
@@ -27,7 +28,9 @@ import fnmatch
 import json
 import os
 import re
-import tempfile
+
+from ansible_collections.rdma.ha_storage.plugins.module_utils.files import write_private_file
+from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import CommandError, Runner
 
 # --------------------------------------------------------------------------------------------
 # /proc/drbd (DRBD 8.4)
@@ -462,7 +465,7 @@ def mask(text, secret):
 # and --shared-secret=x on the drbdsetup command lines drbdadm prints when a command fails.
 _SECRET_VALUE_RES = (
     re.compile(r'(?<![-\w])(shared-secret\s+)("[^"\n]*"|[^\s;"]+)(?=\s*;)'),
-    re.compile(r'(--shared-secret[=\s]+)("[^"\n]*"|\'[^\'\n]*\'|\S+)'),
+    re.compile(r'(--shared-secret[=\s]+)("[^"\n]*"|\'[^\'\n]*\'|[^\s\'"]+)'),
 )
 
 
@@ -481,49 +484,52 @@ def mask_config(text, secret=None):
 
 
 # --------------------------------------------------------------------------------------------
-# Runner (needs an AnsibleModule)
+# drbdadm / drbdsetup (runners of module_utils/runner.py)
 # --------------------------------------------------------------------------------------------
 
-class DrbdCli(object):
-    """Runs drbdadm/drbdsetup with a C locale and returns (rc, out, err).
+DRBD_PACKAGE = 'drbd-utils'
 
+
+class DrbdCli(object):
+    """drbdadm and drbdsetup, one Runner each (C locale, secrets masked, typed errors).
+
+    config: the configuration file drbdadm reads (``drbdadm -c CONFIG``; default drbdadm's own).
     environ: further environment variables for drbdadm (e.g. DRBD_DRIVER_VERSION_OVERRIDE).
+    secret: the shared secret; it is masked in everything handed back, and so is every other
+        ``shared-secret`` / ``--shared-secret=`` value (mask_config), known or not.
     """
 
-    def __init__(self, module, config=None, environ=None):
-        self.module = module
-        self.config = config
-        self.environ = dict(environ or {})
-        self.drbdadm = module.get_bin_path('drbdadm')
-        self.drbdsetup = module.get_bin_path('drbdsetup')
+    def __init__(self, module, config=None, environ=None, secret=None):
+        secrets = [secret] if secret else []
+        self.drbdadm = Runner(module, 'drbdadm', package=DRBD_PACKAGE, prefix=['-c', config] if config else [],
+                              environ=environ, secrets=secrets, masker=mask_config)
+        self.drbdsetup = Runner(module, 'drbdsetup', package=DRBD_PACKAGE, secrets=secrets, masker=mask_config)
 
     def adm(self, *args, **kwargs):
-        if not self.drbdadm:
-            self.module.fail_json(msg='drbdadm not found on this host: install drbd-utils')
-        cmd = [self.drbdadm]
-        if self.config:
-            cmd += ['-c', self.config]
-        cmd += list(args)
-        environ = {'LC_ALL': 'C', 'LANG': 'C'}
-        environ.update(self.environ)
-        return self.module.run_command(cmd, environ_update=environ, **kwargs)
+        """drbdadm [-c CONFIG] ARGS; keyword arguments as for Runner.run."""
+        return self.drbdadm.run(list(args), **kwargs)
 
-    def setup(self, *args):
-        if not self.drbdsetup:
-            self.module.fail_json(msg='drbdsetup not found on this host: install drbd-utils')
-        return self.module.run_command([self.drbdsetup] + list(args), environ_update={'LC_ALL': 'C', 'LANG': 'C'})
+    def setup(self, *args, **kwargs):
+        """drbdsetup ARGS; keyword arguments as for Runner.run."""
+        return self.drbdsetup.run(list(args), **kwargs)
+
+    def mask(self, text):
+        return self.drbdadm.mask(text)
 
     def minor_names(self):
-        """minor -> resource name, from the configuration (`drbdadm sh-resources` + `sh-minor`)."""
+        """minor -> resource name, from the configuration (`drbdadm sh-resources` + `sh-minor`).
+
+        A configuration drbdadm cannot read gives no names (8.4 minors are then keyed minor<N>).
+        """
         names = {}
-        rc, out, dummy = self.adm('sh-resources')
-        if rc != 0:
+        listed = self.adm('sh-resources', ok_rcs=None)
+        if listed.rc != 0:
             return names
-        for res in out.split():
-            rc, minors, dummy = self.adm('sh-minor', res)
-            if rc != 0:
+        for res in listed.stdout.split():
+            minors = self.adm('sh-minor', res, ok_rcs=None)
+            if minors.rc != 0:
                 continue
-            for token in minors.split():
+            for token in minors.stdout.split():
                 if token.isdigit():
                     names[int(token)] = res
         return names
@@ -537,8 +543,11 @@ def read_file(path):
         return None
 
 
-def collect_status(module, cli, proc_path='/proc/drbd', source='auto'):
-    """Return (loaded, kernel_version, family, source_used, resources)."""
+def collect_status(cli, proc_path='/proc/drbd', source='auto'):
+    """Return (loaded, kernel_version, family, source_used, resources).
+
+    Raises CommandError when `drbdsetup status --json` fails or prints what does not parse.
+    """
     proc = read_file(proc_path)
     if proc is None and source != 'json':
         return False, None, None, None, {}
@@ -546,13 +555,11 @@ def collect_status(module, cli, proc_path='/proc/drbd', source='auto'):
     family = version_family(parsed['version'])
     if source == 'proc' or (source == 'auto' and family is not None and family.startswith('8')):
         return True, parsed['version'], family, 'proc', normalise_84(parsed, cli.minor_names())
-    rc, out, err = cli.setup('status', '--json')
-    if rc != 0:
-        module.fail_json(msg='drbdsetup status --json failed', rc=rc, stdout=out, stderr=err)
+    result = cli.setup('status', '--json', msg='drbdsetup status --json failed')
     try:
-        data = parse_status_json(out)
+        data = parse_status_json(result.stdout)
     except ValueError as exc:
-        module.fail_json(msg='cannot parse drbdsetup status --json: %s' % exc, rc=rc, stdout=out, stderr=err)
+        raise CommandError.from_result(result, 'cannot parse drbdsetup status --json: %s' % exc)
     return True, parsed['version'], family or '9', 'json', normalise_9(data)
 
 
@@ -565,7 +572,6 @@ def collect_status(module, cli, proc_path='/proc/drbd', source='auto'):
 # including file), so both kinds are copied for validation.
 CONFIG_PATTERNS = ('*.res', '*.conf')
 GLOBAL_COMMON = 'global_common.conf'
-_MODE_RE = re.compile(r'^0?[0-7]{3}$|^[0-7]{4}$')
 
 
 def file_name_error(name):
@@ -579,26 +585,6 @@ def file_name_error(name):
     if not any(fnmatch.fnmatchcase(name, pattern) for pattern in CONFIG_PATTERNS):
         return '%r is not read by drbdadm: names must end in .res or .conf' % name
     return None
-
-
-def parse_mode(value):
-    """'0644' / '644' (octal string) or an int (YAML 1.1 reads 0644 as 420) -> int.
-
-    Raises ValueError for anything else (symbolic modes are not accepted: the mode is set on a
-    new file, there is no previous mode to apply u+x to).
-    """
-    if isinstance(value, bool):
-        raise ValueError('%r is not an octal mode' % (value,))
-    if isinstance(value, int):
-        if 0 <= value <= 0o7777:
-            return value
-        raise ValueError('%r is out of range for a file mode' % (value,))
-    text = str(value).strip()
-    if text.startswith('0o'):
-        text = text[2:]
-    if not _MODE_RE.match(text):
-        raise ValueError("%r is not an octal mode such as '0644'" % (value,))
-    return int(text, 8)
 
 
 def list_config_files(config_dir):
@@ -623,19 +609,6 @@ def list_config_files(config_dir):
     return sorted(found)
 
 
-def read_installed(path):
-    """{'content': bytes, 'mode': int, 'uid': int, 'gid': int} of a file, or None when absent."""
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            return None
-        raise
-    with open(path, 'rb') as handle:
-        content = handle.read()
-    return {'content': content, 'mode': st.st_mode & 0o7777, 'uid': st.st_uid, 'gid': st.st_gid}
-
-
 def validation_conf_text(conf_dir, names):
     """Text of the top-level drbd.conf that makes drbdadm read conf_dir like /etc/drbd.conf
     makes it read /etc/drbd.d: global_common.conf (when among names) first, then *.res."""
@@ -654,56 +627,7 @@ def write_validation_tree(tmpdir, files):
     conf_dir = os.path.join(tmpdir, 'drbd.d')
     os.mkdir(conf_dir, 0o700)
     for name, content in files.items():
-        fd = os.open(os.path.join(conf_dir, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, 'wb') as handle:
-            handle.write(content)
+        write_private_file(os.path.join(conf_dir, name), content)
     conf = os.path.join(tmpdir, 'drbd.conf')
-    fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, 'w') as handle:
-        handle.write(validation_conf_text(conf_dir, sorted(files)))
+    write_private_file(conf, validation_conf_text(conf_dir, sorted(files)))
     return conf, conf_dir
-
-
-def stage_file(directory, name, content, mode, uid, gid):
-    """Write content into a hidden temporary file in directory (same file system as the
-    target, so a rename replaces the target atomically), with its final mode and owner, synced
-    to disk. Returns the temporary path; the caller renames it into place or removes it.
-
-    The file is created 0600 by mkstemp and only then given its mode: a file carrying a secret
-    is never readable by others, not even for a moment. Its name starts with '.' and ends in
-    '.tmp', so drbdadm never reads a left-over one.
-    """
-    fd, tmp = tempfile.mkstemp(prefix='.%s.' % name, suffix='.tmp', dir=directory)
-    try:
-        with os.fdopen(fd, 'wb') as handle:
-            handle.write(content)
-            handle.flush()
-            os.fchmod(handle.fileno(), mode)
-            if (uid, gid) != (-1, -1):
-                os.fchown(handle.fileno(), uid, gid)
-            os.fsync(handle.fileno())
-    except Exception:
-        remove_quietly(tmp)
-        raise
-    return tmp
-
-
-def remove_quietly(path):
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-def fsync_dir(directory):
-    """Make renames in directory durable (best effort)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -201,8 +201,10 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 from ansible_collections.rdma.ha_storage.plugins.module_utils.drbd import (
-    DrbdCli, file_name_error, fsync_dir, list_config_files, mask_config, parse_mode, read_installed,
-    remove_quietly, stage_file, write_validation_tree)
+    DrbdCli, file_name_error, list_config_files, mask_config, write_validation_tree)
+from ansible_collections.rdma.ha_storage.plugins.module_utils.files import (
+    fsync_dir, parse_mode, read_installed, remove_quietly, stage_file)
+from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import MissingBinaryError, RunnerError
 
 _VERSION_RE = re.compile(r'^\d+\.\d+(\.\d+)?$')
 _BAD_RESOURCE_RE = re.compile(r'^-|\s|/')
@@ -217,6 +219,11 @@ class DrbdConfig(object):
         self.params = module.params
         self.config_dir = os.path.normpath(self.params['config_dir'])
         self.secret = self.params['secret'] or None
+        environ = {}
+        if self.params['driver_version']:
+            environ['DRBD_DRIVER_VERSION_OVERRIDE'] = self.params['driver_version']
+        # drbdadm is told the validation copy per call (-c <tmp>/drbd.conf dump RES)
+        self.cli = DrbdCli(module, environ=environ, secret=self.secret)
 
     # ---------------------------------------------------------------- helpers
     def mask(self, text):
@@ -260,9 +267,6 @@ class DrbdConfig(object):
     # ---------------------------------------------------------------- steps
     def validate(self, files, unmanaged, resources):
         """Run drbdadm on a private copy of the resulting directory; fail (masked) on rejection."""
-        environ = {}
-        if self.params['driver_version']:
-            environ['DRBD_DRIVER_VERSION_OVERRIDE'] = self.params['driver_version']
         tree = dict((f['name'], f['content']) for f in files)
         for name in unmanaged:
             path = os.path.join(self.config_dir, name)
@@ -278,7 +282,6 @@ class DrbdConfig(object):
                 conf, copy_dir = write_validation_tree(tmpdir, tree)
             except (IOError, OSError) as exc:
                 self.fail('cannot write the validation copy in %s: %s' % (tmpdir, to_native(exc)))
-            cli = DrbdCli(self.module, config=conf, environ=environ)
             failures = []
             first = None
 
@@ -287,11 +290,11 @@ class DrbdConfig(object):
                 return self.mask(text or '').replace(copy_dir + os.sep, self.config_dir + os.sep)
 
             for res in resources or ['all']:
-                rc, out, err = cli.adm('dump', res)
-                if rc != 0:
-                    failures.append({'resource': res, 'rc': rc, 'stderr': shown(err)})
+                dump = self.cli.adm('-c', conf, 'dump', res, ok_rcs=None)
+                if dump.rc != 0:
+                    failures.append({'resource': res, 'rc': dump.rc, 'stderr': shown(dump.stderr)})
                     if first is None:
-                        first = (rc, shown(out), shown(err))
+                        first = (dump.rc, shown(dump.stdout), shown(dump.stderr))
             if failures:
                 details = '; '.join('%s: rc %d: %s' % (f['resource'], f['rc'], ' '.join(f['stderr'].split()) or '(no message)')
                                     for f in failures)
@@ -376,9 +379,9 @@ class DrbdConfig(object):
     # ---------------------------------------------------------------- main
     def run(self):
         files, resources = self.check_params()
-        can_validate = bool(self.module.get_bin_path('drbdadm'))
+        can_validate = self.cli.drbdadm.available()
         if not can_validate and not self.module.check_mode:
-            self.fail('drbdadm not found on this host: install drbd-utils')
+            raise MissingBinaryError(self.cli.drbdadm.binary, self.cli.drbdadm.package)
         if os.path.exists(self.config_dir) and not os.path.isdir(self.config_dir):
             self.fail('config_dir: %s exists and is not a directory' % self.config_dir)
         try:
@@ -430,7 +433,14 @@ def build_module():
 
 def main():
     module = build_module()
-    module.exit_json(**DrbdConfig(module).run())
+    task = DrbdConfig(module)
+    try:
+        result = task.run()
+    except RunnerError as exc:
+        kwargs = exc.fail_kwargs()
+        kwargs['msg'] = task.mask(kwargs['msg'])
+        module.fail_json(**kwargs)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

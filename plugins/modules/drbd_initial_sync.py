@@ -85,6 +85,7 @@ status:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.rdma.ha_storage.plugins.module_utils.drbd import (
     DrbdCli, collect_status, initial_sync_decision, is_fresh_uuid, parse_gi)
+from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import RunnerError
 
 
 class DrbdInitialSync(object):
@@ -95,29 +96,26 @@ class DrbdInitialSync(object):
         self.cli = DrbdCli(module, config=self.params['config'])
 
     def run_adm(self, *args):
-        rc, out, err = self.cli.adm(*args)
-        if rc != 0:
-            self.module.fail_json(msg='resource %s: drbdadm %s failed' % (self.resource, ' '.join(args)),
-                                  rc=rc, stdout=out, stderr=err)
-        return out
+        """A promotion step (not run in check mode); CommandError when it fails."""
+        return self.cli.adm(*args, changes=True,
+                            msg='resource %s: drbdadm %s failed' % (self.resource, ' '.join(args)))
 
     def run(self):
-        loaded, dummy, dummy, dummy, resources = collect_status(self.module, self.cli)
+        loaded, dummy, dummy, dummy, resources = collect_status(self.cli)
         if not loaded:
             self.module.fail_json(msg='resource %s: the DRBD kernel module is not loaded' % self.resource)
         status = resources.get(self.resource)
         local_fresh = False
         if status:
-            rc, out, dummy = self.cli.adm('get-gi', self.resource)
-            local_fresh = rc == 0 and is_fresh_uuid(parse_gi(out))
+            gi = self.cli.adm('get-gi', self.resource, ok_rcs=None)
+            local_fresh = gi.rc == 0 and is_fresh_uuid(parse_gi(gi.stdout))
         allowed, reason = initial_sync_decision(status, local_fresh, self.params['peer_fresh'])
         result = dict(changed=False, promoted=False, method=None, reason=reason, status=status)
         if not allowed:
             return result
         method = 'clear-bitmap' if self.params['skip_initial_sync'] else 'full-sync'
         result.update(changed=True, promoted=True, method=method)
-        if self.module.check_mode:
-            return result
+        # in check mode the runner skips both (changes=True)
         if method == 'clear-bitmap':
             self.run_adm('--', '--clear-bitmap', 'new-current-uuid', self.resource)
             self.run_adm('primary', self.resource)
@@ -140,7 +138,11 @@ def build_module():
 
 def main():
     module = build_module()
-    module.exit_json(**DrbdInitialSync(module).run())
+    try:
+        result = DrbdInitialSync(module).run()
+    except RunnerError as exc:
+        module.fail_json(**exc.fail_kwargs())
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

@@ -21,12 +21,12 @@ description:
   - Before creating metadata the backing device is probed with C(blkid -p) and
     C(wipefs --no-act). A filesystem, a partition table, an LVM physical volume, a RAID member
     or any other signature makes the module refuse, unless O(safe_mode=false).
-  - It also reads the first 68 KiB of the device, the bytes C(drbdmeta create-md) checks; unless
+  - It also reads the first 68 KiB of the device, the bytes C(drbdmeta create-md) checks. Unless
     all are zero, drbdmeta reports "Found some data" and asks for a typed confirmation. Leftovers
     there (C(wipefs) removes only the signatures of a file system, not its other blocks) make the
     module refuse too in safe mode, with the command that zeroes them.
-  - A refusal names the commands that erase the device so that the next run proceeds, for
-    when its data is disposable; C(wipefs --all DEVICE) while signatures remain, then
+  - A refusal names the commands that erase the device so that the next run proceeds (when
+    its data is disposable), C(wipefs --all DEVICE) while signatures remain, then
     C(dd if=/dev/zero of=DEVICE bs=68K count=1 oflag=direct).
   - Any answer of C(drbdadm) that is not clearly "metadata present" or "no valid metadata" is an
     error, never a permission to create metadata.
@@ -129,6 +129,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.rdma.ha_storage.plugins.module_utils.drbd import (
     DRBDMETA_PROBE_BYTES, DrbdCli, classify_signatures, collect_status, drbdmeta_words, erase_advice,
     first_nonzero_offset, is_fresh_uuid, metadata_state, parse_blkid_export, parse_gi, parse_wipefs)
+from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import Runner, RunnerError
+
+UTIL_LINUX = 'util-linux'
 
 
 class DrbdMetadata(object):
@@ -138,10 +141,17 @@ class DrbdMetadata(object):
         self.resource = self.params['resource']
         self.device = self.params['backing_device']
         self.cli = DrbdCli(module, config=self.params['config'])
+        self.blkid = Runner(module, 'blkid', package=UTIL_LINUX)
+        self.wipefs = Runner(module, 'wipefs', package=UTIL_LINUX)
 
-    def fail(self, msg, rc=None, stdout=None, stderr=None, **kwargs):
-        self.module.fail_json(msg='resource %s, backing device %s: %s' % (self.resource, self.device, msg),
-                              rc=rc, stdout=stdout, stderr=stderr, **kwargs)
+    def prefixed(self, msg):
+        return 'resource %s, backing device %s: %s' % (self.resource, self.device, msg)
+
+    def fail(self, msg, result=None, **kwargs):
+        """Fail naming the resource and device; result: the CommandResult the failure is about."""
+        if result is not None:
+            kwargs.update(cmd=result.cmd, rc=result.rc, stdout=result.stdout, stderr=result.stderr)
+        self.module.fail_json(msg=self.prefixed(msg), **kwargs)
 
     def check_device(self):
         try:
@@ -153,44 +163,41 @@ class DrbdMetadata(object):
 
     def attached(self):
         """Whether the resource is up with a disk attached on this node (metadata in use)."""
-        loaded, dummy, dummy, dummy, resources = collect_status(self.module, self.cli)
+        loaded, dummy, dummy, dummy, resources = collect_status(self.cli)
         entry = resources.get(self.resource) if loaded else None
         return bool(entry and entry.get('disk_state') not in (None, 'Diskless'))
 
+    def current_uuid(self):
+        """The current UUID from `drbdadm get-gi`, None when it does not say."""
+        gi = self.cli.adm('get-gi', self.resource, ok_rcs=None)
+        return parse_gi(gi.stdout) if gi.rc == 0 else None
+
     def probe(self):
         """Return (state, uuid) with state 'present', 'absent'; fails on anything unclear."""
-        rc, out, err = self.cli.adm('get-gi', self.resource)
-        state = metadata_state(rc, out, err)
-        uuid = parse_gi(out) if rc == 0 else None
-        if rc == 0 and uuid is not None:
+        gi = self.cli.adm('get-gi', self.resource, ok_rcs=None)
+        state = metadata_state(gi.rc, gi.stdout, gi.stderr)
+        uuid = parse_gi(gi.stdout) if gi.rc == 0 else None
+        if gi.rc == 0 and uuid is not None:
             return 'present', uuid
+        last = gi
         if state == 'unknown':
-            rc, out, err = self.cli.adm('dump-md', self.resource)
-            state = metadata_state(rc, out, err)
+            last = self.cli.adm('dump-md', self.resource, ok_rcs=None)
+            state = metadata_state(last.rc, last.stdout, last.stderr)
             if state == 'present':
-                rc2, out2, dummy = self.cli.adm('get-gi', self.resource)
-                return state, parse_gi(out2) if rc2 == 0 else None
+                return state, self.current_uuid()
         if state == 'unknown':
             self.fail('cannot tell whether DRBD metadata exists (drbdadm get-gi/dump-md gave no clear answer); '
-                      'nothing was changed', rc=rc, stdout=out, stderr=err)
+                      'nothing was changed', result=last)
         return state, None
 
     def signatures(self):
-        blkid = self.module.get_bin_path('blkid', required=True)
-        rc, out, err = self.module.run_command([blkid, '-p', '-o', 'export', self.device],
-                                               environ_update={'LC_ALL': 'C'})
-        if rc not in (0, 2, 8):
-            self.fail('blkid -p failed', rc=rc, stdout=out, stderr=err)
-        blkid_rc, values = rc, parse_blkid_export(out)
-        wipefs = self.module.get_bin_path('wipefs')
+        # blkid -p: 0 found something, 2 found nothing, 8 ambivalent (several signatures)
+        blkid = self.blkid.run(['-p', '-o', 'export', self.device], ok_rcs=(0, 2, 8), msg='blkid -p failed')
         entries = []
-        if wipefs:
-            rc, out, err = self.module.run_command([wipefs, '--no-act', '--parsable', self.device],
-                                                   environ_update={'LC_ALL': 'C'})
-            if rc != 0:
-                self.fail('wipefs --no-act failed', rc=rc, stdout=out, stderr=err)
-            entries = parse_wipefs(out)
-        foreign, dummy = classify_signatures(blkid_rc, values, entries)
+        if self.wipefs.available():
+            wipefs = self.wipefs.run(['--no-act', '--parsable', self.device], msg='wipefs --no-act failed')
+            entries = parse_wipefs(wipefs.stdout)
+        foreign, dummy = classify_signatures(blkid.rc, parse_blkid_export(blkid.stdout), entries)
         return foreign
 
     def leading_data(self):
@@ -220,14 +227,30 @@ class DrbdMetadata(object):
                   'drbd_safe_mode=false) to let DRBD overwrite the device' % what,
                   signatures=foreign, first_nonzero_offset=leading)
 
+    def create(self, force, signatures_left):
+        """drbdadm create-md (skipped in check mode); fails quoting drbdmeta."""
+        if force:
+            # Only without safe mode (refused before): the user said the device may be overwritten.
+            created = self.cli.adm('--', '--force', 'create-md', self.resource, ok_rcs=None, changes=True)
+        else:
+            # No --force: should drbdmeta find something after all, it stops (without a TTY it
+            # does not even wait for an answer; "no" is for a drbdmeta that would).
+            created = self.cli.adm('create-md', self.resource, data='no', ok_rcs=None, changes=True)
+        if created.rc != 0:
+            self.fail('drbdadm create-md failed (rc %s); drbdmeta said: "%s". Nothing was written unless it says '
+                      'so. If it found data, erase the device when its data is disposable (%s) and run again, or '
+                      'set safe_mode=false (role variable drbd_safe_mode=false)'
+                      % (created.rc, drbdmeta_words(created.stdout, created.stderr), self.advice(signatures_left)),
+                      result=created)
+        return created
+
     def run(self):
         self.check_device()
         result = dict(changed=False, created=False, attached=False, signatures=[], metadata_found=False,
                       fresh=False, current_uuid=None)
         if self.attached():
             result.update(attached=True, metadata_found=True)
-            rc, out, dummy = self.cli.adm('get-gi', self.resource)
-            uuid = parse_gi(out) if rc == 0 else None
+            uuid = self.current_uuid()
             result.update(current_uuid='%016X' % uuid if uuid is not None else None, fresh=is_fresh_uuid(uuid))
             return result
         state, uuid = self.probe()
@@ -244,27 +267,15 @@ class DrbdMetadata(object):
         if self.module._diff:
             result['diff'] = dict(before='metadata: absent\n', after='metadata: present (drbdadm create-md)\n',
                                   before_header=self.device, after_header=self.device)
-        if self.module.check_mode:
+        created = self.create(bool(foreign or leading is not None), bool(foreign))
+        if created.skipped:
             result['fresh'] = True
             return result
-        if foreign or leading is not None:
-            # Only without safe mode (refused above): the user said the device may be overwritten.
-            rc, out, err = self.cli.adm('--', '--force', 'create-md', self.resource)
-        else:
-            # No --force: should drbdmeta find something after all, it stops (without a TTY it
-            # does not even wait for an answer; "no" is for a drbdmeta that would).
-            rc, out, err = self.cli.adm('create-md', self.resource, data='no')
-        if rc != 0:
-            self.fail('drbdadm create-md failed (rc %s); drbdmeta said: "%s". Nothing was written unless it says '
-                      'so. If it found data, erase the device when its data is disposable (%s) and run again, or '
-                      'set safe_mode=false (role variable drbd_safe_mode=false)'
-                      % (rc, drbdmeta_words(out, err), self.advice(bool(foreign))), rc=rc, stdout=out, stderr=err)
         state, uuid = self.probe()
         if state != 'present':
-            self.fail('drbdadm create-md reported success but no metadata is found afterwards', rc=rc,
-                      stdout=out, stderr=err)
+            self.fail('drbdadm create-md reported success but no metadata is found afterwards', result=created)
         result.update(current_uuid='%016X' % uuid if uuid is not None else None, fresh=is_fresh_uuid(uuid),
-                      stdout=out, stderr=err)
+                      stdout=created.stdout, stderr=created.stderr)
         return result
 
 
@@ -283,7 +294,14 @@ def build_module():
 
 def main():
     module = build_module()
-    module.exit_json(**DrbdMetadata(module).run())
+    task = DrbdMetadata(module)
+    try:
+        result = task.run()
+    except RunnerError as exc:
+        kwargs = exc.fail_kwargs()
+        kwargs['msg'] = task.prefixed(kwargs['msg'])
+        module.fail_json(**kwargs)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

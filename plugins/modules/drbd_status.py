@@ -193,6 +193,7 @@ resources:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.rdma.ha_storage.plugins.module_utils.drbd import DrbdCli, collect_status
+from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import RunnerError
 
 
 class DrbdStatus(object):
@@ -203,7 +204,7 @@ class DrbdStatus(object):
 
     def run(self):
         loaded, version, family, source, resources = collect_status(
-            self.module, self.cli, proc_path=self.params['proc_path'], source=self.params['source'])
+            self.cli, proc_path=self.params['proc_path'], source=self.params['source'])
         name = self.params['resource']
         entry = resources.get(name) if name else None
         return dict(
@@ -232,7 +233,11 @@ def build_module():
 
 def main():
     module = build_module()
-    module.exit_json(**DrbdStatus(module).run())
+    try:
+        result = DrbdStatus(module).run()
+    except RunnerError as exc:
+        module.fail_json(**exc.fail_kwargs())
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

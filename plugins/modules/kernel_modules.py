@@ -98,6 +98,7 @@ import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import CommandError, Runner, RunnerError
 
 HEADER = '# Managed by Ansible (rdma.ha_storage.kernel_modules): local changes are overwritten.\n'
 
@@ -141,6 +142,7 @@ class KernelModules(object):
         self.module = module
         self.params = module.params
         self.root = root
+        self.modprobe_cli = Runner(module, 'modprobe', package='kmod', opt_dirs=['/sbin', '/usr/sbin'])
         self.names = []
         for index, name in enumerate(self.params['names']):
             if not isinstance(name, str) or not name.strip() or any(c in name for c in ' \t\n/'):
@@ -161,15 +163,17 @@ class KernelModules(object):
         return canonical(name) in have or os.path.isdir(self.path('sys', 'module', canonical(name)))
 
     def modprobe(self, name):
-        modprobe = self.module.get_bin_path('modprobe', required=True, opt_dirs=['/sbin', '/usr/sbin'])
-        rc, out, err = self.module.run_command([modprobe, '--', name], environ_update={'LC_ALL': 'C'})
-        if rc != 0:
-            self.module.fail_json(msg='modprobe %s failed: %s' % (name, (err or out).strip()), rc=rc, stdout=out,
-                                  stderr=err, name=name)
+        try:
+            loaded = self.modprobe_cli.run(['--', name], changes=True)
+        except CommandError as exc:
+            self.module.fail_json(name=name, **dict(exc.fail_kwargs(), msg='modprobe %s failed: %s' % (
+                name, (exc.stderr or exc.stdout).strip())))
+        if loaded.skipped:  # check mode
+            return
         if not self.is_present(name, self.present()):
             self.module.fail_json(msg='modprobe %s succeeded but %s is not loaded: look for an '
                                       '"install %s /bin/true"-style rule in /etc/modprobe.d' % (name, canonical(name), canonical(name)),
-                                  rc=rc, stdout=out, stderr=err, name=name)
+                                  name=name, **loaded.as_dict())
 
     def write_file(self, path, content):
         directory = os.path.dirname(path) or '.'
@@ -197,9 +201,8 @@ class KernelModules(object):
             diff.append(dict(before_header='kernel modules loaded', after_header='kernel modules loaded',
                              before=''.join('%s\n' % n for n in result['present']),
                              after=''.join('%s\n' % n for n in self.names)))
-            if not self.module.check_mode:
-                for name in missing:
-                    self.modprobe(name)
+            for name in missing:
+                self.modprobe(name)
         path = self.params['persistent_file']
         if path:
             want = persistent_content(self.names, self.params['comment'])
@@ -231,7 +234,11 @@ def build_module():
 
 def main():
     module = build_module()
-    module.exit_json(**KernelModules(module).run())
+    try:
+        result = KernelModules(module).run()
+    except RunnerError as exc:
+        module.fail_json(**exc.fail_kwargs())
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

@@ -14,9 +14,10 @@ TCP = """  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retr
    2: 0100007F:D2F2 0F02000A:0016 01 00000000:00000000 00:00000000 00000000     0        0 6003 1 0000000000000000 20 4 30 10 -1
    3: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 6004 1 0000000000000000 100 0 0 10 0
 """
-TCP6 = """  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 00000000000000000000000001000000:1F91 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 7001 1 0000000000000000 100 0 0 10 0
-"""
+TCP6 = ("  sl  local_address                         remote_address                        st tx_queue rx_queue tr"
+        " tm->when retrnsmt   uid  timeout inode\n"
+        "   0: 00000000000000000000000001000000:1F91 00000000000000000000000000000000:0000 0A 00000000:00000000"
+        " 00:00000000 00000000     0        0 7001 1 0000000000000000 100 0 0 10 0\n")
 
 
 def make_proc(tmp_path, fds_by_pid):

@@ -1,11 +1,10 @@
 """lab/image.py: package list, cache key, initrd module order, local repository index."""
 import json
 import shutil
-import subprocess
 
 import pytest
 
-from lab import image
+from lab import image, proc
 
 
 def test_parse_packages_groups_and_comments():
@@ -83,8 +82,7 @@ def test_write_repo_index_makes_a_flat_repository(tmp_path):
                                             "Maintainer: lab <lab@example.invalid>\nDescription: test\n")
     repo = tmp_path / "repo"
     repo.mkdir()
-    subprocess.run(["dpkg-deb", "-b", str(pkg), str(repo / "rdma-lab-dummy_1.0_all.deb")], check=True,
-                   capture_output=True)
+    proc.run(["dpkg-deb", "-b", str(pkg), str(repo / "rdma-lab-dummy_1.0_all.deb")], timeout=120, check=True)
     with open(tmp_path / "log", "w") as logf:
         n = image.write_repo_index(repo, logf)
     assert n == 1

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import subprocess
 import sys
 
 import pytest
@@ -19,6 +18,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.rdma.ha_storage.plugins.filter.fabric import FilterModule
 from ansible_collections.rdma.ha_storage.plugins.modules.rdma_facts import RdmaSysfs
+from helpers import run
 
 TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..')
 TOP = os.path.normpath(os.path.join(TESTS, '..'))
@@ -255,13 +255,12 @@ def test_validate_fabric_playbook_reports_and_fails(tmp_path):
     (tmp_path / 'hosts.yml').write_text(yaml.safe_dump({'all': {
         'hosts': {'stor-a': {}, 'esx-1': {}},
         'vars': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}}}))
-    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_STDOUT_CALLBACK='default',
+    env = dict(ANSIBLE_NOCOLOR='1', ANSIBLE_STDOUT_CALLBACK='default',
                ANSIBLE_COLLECTIONS_PATH=os.environ.get('RDMA_COLLECTIONS') or os.path.join(TOP, '.cache', 'collections'))
-    proc = subprocess.run(
+    proc = run(
         [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', str(tmp_path / 'hosts.yml'),
          os.path.join(TOP, 'playbooks', 'validate_fabric.yml'), '-e', 'rdma_validate_sysfs_root=' + SYSFS],
-        cwd=str(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300,
-        check=False)
+        cwd=str(tmp_path), env=env, timeout=300)
     out = proc.stdout
     assert proc.returncode == 2, out
     assert 'node stor-a port mlx4_0/2: port is down (state DOWN, physical state Polling)' in out

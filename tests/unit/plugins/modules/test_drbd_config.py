@@ -23,7 +23,7 @@ import pytest
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.rdma.ha_storage.plugins.modules import drbd_config
-from module_harness import patch_module, run_main
+from module_harness import C_LOCALE, RunCommandMock, env, patch_module, run_main
 
 SECRET = 'unit-not-a-secret-7f3a'
 GLOBAL = ('global { usage-count no; }\n'
@@ -74,10 +74,11 @@ class FakeDrbdadm(object):
                 self.expand(match, out)
 
     def __call__(self, cmd, data=None, **kwargs):
-        assert os.path.basename(cmd[0]) == 'drbdadm', cmd
-        assert cmd[1] == '-c' and cmd[3] == 'dump' and len(cmd) == 5, cmd
+        # the whole command: drbdadm -c <private copy>/drbd.conf dump RES, nothing on stdin
         conf, res = cmd[2], cmd[4]
         tmpdir = os.path.dirname(conf)
+        assert cmd == ['/usr/sbin/drbdadm', '-c', os.path.join(tmpdir, 'drbd.conf'), 'dump', res], cmd
+        assert data is None and kwargs['check_rc'] is False, kwargs
         # the validation copy is private
         assert stat.S_IMODE(os.stat(tmpdir).st_mode) == 0o700
         copy_dir = os.path.join(tmpdir, 'drbd.d')
@@ -105,7 +106,7 @@ class FakeDrbdadm(object):
 @pytest.fixture
 def drbdadm(monkeypatch):
     fake = FakeDrbdadm()
-    patch_module(monkeypatch, AnsibleModule, None)
+    patch_module(monkeypatch, AnsibleModule, RunCommandMock())
     monkeypatch.setattr(AnsibleModule, 'run_command', lambda self, cmd, data=None, **kwargs: fake(cmd, data, **kwargs))
     # files are installed owned by root:root; as root (the project's test machines) this is
     # exactly that, without root the test user stands in for root
@@ -157,8 +158,7 @@ def test_first_install_validates_then_installs(drbdadm, confdir):
     assert [c['argv'][3:] for c in drbdadm.calls] == [['dump', 'vol0'], ['dump', 'vol1']]
     for call in drbdadm.calls:
         assert not call['argv'][2].startswith(str(confdir))
-        assert call['environ']['LC_ALL'] == 'C'
-        assert call['environ']['DRBD_DRIVER_VERSION_OVERRIDE'] == '8.4.0'
+        assert call['environ'] == env(DRBD_DRIVER_VERSION_OVERRIDE='8.4.0')
         # global_common.conf first, like Debian's /etc/drbd.conf
         assert call['order'] == ['global_common.conf', 'vol0.res', 'vol1.res']
     assert leftovers(drbdadm) == []
@@ -182,7 +182,7 @@ def test_second_run_changes_nothing(drbdadm, confdir):
     # not even rewritten: same inodes
     assert snapshot(confdir) == before
     # no override unless driver_version is given
-    assert all('DRBD_DRIVER_VERSION_OVERRIDE' not in c['environ'] for c in drbdadm.calls)
+    assert all(c['environ'] == C_LOCALE for c in drbdadm.calls)
 
 
 def test_changed_content_gives_a_diff_and_masks_old_and_new_secret(drbdadm, confdir):
@@ -425,7 +425,7 @@ REAL_GET_BIN_PATH = AnsibleModule.get_bin_path
 def real(monkeypatch):
     if not REAL_DRBDADM:
         pytest.skip('drbdadm (drbd-utils) is not installed here')
-    patch_module(monkeypatch, AnsibleModule, None)
+    patch_module(monkeypatch, AnsibleModule, RunCommandMock())
     monkeypatch.setattr(AnsibleModule, 'run_command', REAL_RUN_COMMAND)
     monkeypatch.setattr(AnsibleModule, 'get_bin_path', REAL_GET_BIN_PATH)
     monkeypatch.setattr(drbd_config.DrbdConfig, 'OWNER', (os.geteuid(), os.getegid()))

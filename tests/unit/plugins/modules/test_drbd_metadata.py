@@ -14,32 +14,32 @@ import stat
 import pytest
 
 from ansible_collections.rdma.ha_storage.plugins.modules import drbd_metadata
-from module_harness import patch_module, run_main
+from module_harness import RunCommandMock, call, patch_module, run_main
 
-NO_MD = (255, '', 'No valid meta data found\n')
-FRESH_GI = (0, '0000000000000004:0000000000000000:0000000000000000:0000000000000000:0:0:0:0:0:0:0\n', '')
-USED_GI = (0, 'DAF4CF8B81E8C85D:0000000000000000:DB5ED3C3D7D3AEBA:DB5DD3C3D7D3AEBB:1:1:1:1:0:0:0\n', '')
+DRBDADM = '/usr/sbin/drbdadm'
+NO_MD = dict(rc=255, err='No valid meta data found\n')
+FRESH_GI = dict(out='0000000000000004:0000000000000000:0000000000000000:0000000000000000:0:0:0:0:0:0:0\n')
+USED_GI = dict(out='DAF4CF8B81E8C85D:0000000000000000:DB5ED3C3D7D3AEBA:DB5DD3C3D7D3AEBB:1:1:1:1:0:0:0\n')
+CREATED = dict(out='New drbd meta data block successfully created.\n')
 
 
-class FakeHost(object):
-    """Answers commands; each key may map to one answer or a list consumed in order."""
+def adm(*args, **answer):
+    return call([DRBDADM] + list(args), **answer)
 
-    def __init__(self, commands):
-        self.commands = dict(commands)
-        self.calls = []
 
-    def run(self, cmd, data=None):
-        key = tuple([os.path.basename(cmd[0])] + list(cmd[1:]))
-        self.calls.append((key, data))
-        answer = self.commands.get(key)
-        if answer is None:
-            raise AssertionError('unexpected command %r' % (key,))
-        if isinstance(answer, list):
-            return answer.pop(0) if len(answer) > 1 else answer[0]
-        return answer
+def blkid(rc=2, out=''):
+    return call(['/usr/sbin/blkid', '-p', '-o', 'export', '/dev/sdb'], rc=rc, out=out)
 
-    def ran(self, *key):
-        return any(call[0] == key for call in self.calls)
+
+def wipefs(out=''):
+    return call(['/usr/sbin/wipefs', '--no-act', '--parsable', '/dev/sdb'], out=out)
+
+
+# drbd_status's reading of the names of the 8.4 minors (the module first looks whether the
+# resource is attached)
+NAMES = [adm('sh-resources', out='vol0\n'), adm('sh-minor', 'vol0', out='0\n')]
+# no metadata, nothing on the device
+BLANK = NAMES + [adm('get-gi', 'vol0', **NO_MD), blkid(), wipefs()]
 
 
 @pytest.fixture
@@ -59,10 +59,11 @@ def host(monkeypatch, tmp_path):
 
     monkeypatch.setattr(drbd_metadata.os, 'stat', fake_stat)
 
-    def make(commands, start=b'\0' * (68 * 1024)):
-        """start: the device's first bytes (what drbdmeta probes); all zero unless a test says."""
-        fake = FakeHost(commands)
-        patch_module(monkeypatch, drbd_metadata.AnsibleModule, fake.run)
+    def make(calls, start=b'\0' * (68 * 1024), missing=()):
+        """calls: every command, in order; start: the device's first bytes (what drbdmeta
+        probes), all zero unless a test says."""
+        mock = RunCommandMock(calls)
+        patch_module(monkeypatch, drbd_metadata.AnsibleModule, mock, missing=missing)
         real_open = open
 
         def fake_open(path, *args, **kwargs):
@@ -70,159 +71,147 @@ def host(monkeypatch, tmp_path):
                 return io.BytesIO(start)
             return real_open(path, *args, **kwargs)
         monkeypatch.setattr(drbd_metadata, 'open', fake_open, raising=False)
-        return fake
+        return mock
     return make
 
 
-def run(args):
+def run(mock, args):
     base = {'resource': 'vol0', 'backing_device': '/dev/sdb'}
     base.update(args)
-    exc = run_main(drbd_metadata, base)
+    exc = run_main(drbd_metadata, base, mock)
     return exc.result, exc.failed
 
 
-BASE = {
-    ('drbdadm', 'sh-resources'): (0, 'vol0\n', ''),
-    ('drbdadm', 'sh-minor', 'vol0'): (0, '0\n', ''),
-}
-
-
-def commands(**extra):
-    table = dict(BASE)
-    for key, value in extra.items():
-        table[key] = value
-    return table
-
-
-def with_(*pairs):
-    table = dict(BASE)
-    for key, value in pairs:
-        table[key] = value
-    return table
-
-
 def test_blank_device_gets_metadata(host):
-    fake = host(with_(
-        (('drbdadm', 'get-gi', 'vol0'), [NO_MD, FRESH_GI]),
-        (('drbdadm', 'dump-md', 'vol0'), NO_MD),
-        (('blkid', '-p', '-o', 'export', '/dev/sdb'), (2, '', '')),
-        (('wipefs', '--no-act', '--parsable', '/dev/sdb'), (0, '', '')),
-        (('drbdadm', 'create-md', 'vol0'), (0, 'New drbd meta data block successfully created.\n', '')),
-    ))
-    result, failed = run({})
+    # safe mode: no --force, and "no" answers any question drbdmeta might still ask
+    mock = host(BLANK + [adm('create-md', 'vol0', data='no', **CREATED), adm('get-gi', 'vol0', **FRESH_GI)])
+    result, failed = run(mock, {})
     assert not failed, result
     assert result['changed'] is True and result['created'] is True
     assert result['metadata_found'] is False
     assert result['fresh'] is True and result['current_uuid'] == '0000000000000004'
-    # safe mode: no --force, and "no" answers any question drbdmeta might still ask
-    assert (('drbdadm', 'create-md', 'vol0'), 'no') in fake.calls
-    assert not fake.ran('drbdadm', '--', '--force', 'create-md', 'vol0')
+    assert result['stdout'] == CREATED['out']
+
+
+def test_without_wipefs_blkid_alone_decides(host):
+    mock = host(NAMES + [adm('get-gi', 'vol0', **NO_MD), blkid(),
+                         adm('create-md', 'vol0', data='no', **CREATED), adm('get-gi', 'vol0', **FRESH_GI)],
+                missing=('wipefs',))
+    result, failed = run(mock, {})
+    assert not failed, result
+    assert result['created'] is True
+
+
+def test_missing_blkid_names_the_package(host):
+    mock = host(NAMES + [adm('get-gi', 'vol0', **NO_MD)], missing=('blkid',))
+    result, failed = run(mock, {})
+    assert failed
+    assert result['msg'] == 'resource vol0, backing device /dev/sdb: blkid not found on this host: install util-linux'
+
+
+def test_blkid_failure_is_reported_with_its_output(host):
+    mock = host(NAMES + [adm('get-gi', 'vol0', **NO_MD),
+                         call(['/usr/sbin/blkid', '-p', '-o', 'export', '/dev/sdb'], rc=4, err='usage\n')])
+    result, failed = run(mock, {})
+    assert failed
+    assert result['msg'] == 'resource vol0, backing device /dev/sdb: blkid -p failed'
+    assert result['rc'] == 4 and result['stderr'] == 'usage\n'
+    assert result['cmd'] == ['/usr/sbin/blkid', '-p', '-o', 'export', '/dev/sdb']
+
+
+def test_config_file_is_given_to_every_drbdadm_call(host):
+    conf = [DRBDADM, '-c', '/etc/drbd.lab.conf']
+    mock = host([call(conf + ['sh-resources'], out='vol0\n'), call(conf + ['sh-minor', 'vol0'], out='0\n'),
+                 call(conf + ['get-gi', 'vol0'], **USED_GI)])
+    result, failed = run(mock, {'config': '/etc/drbd.lab.conf'})
+    assert not failed and result['metadata_found'] is True
 
 
 def test_existing_metadata_is_left_alone(host):
-    fake = host(with_((('drbdadm', 'get-gi', 'vol0'), USED_GI)))
-    result, failed = run({})
+    # neither probes nor create-md: the mock fails the test on any command not listed
+    mock = host(NAMES + [adm('get-gi', 'vol0', **USED_GI)])
+    result, failed = run(mock, {})
     assert not failed
     assert result['changed'] is False and result['created'] is False
     assert result['metadata_found'] is True and result['fresh'] is False
     assert result['current_uuid'] == 'DAF4CF8B81E8C85D'
-    assert not any(call[0][1] == 'create-md' for call in fake.calls)
-    assert not fake.ran('blkid', '-p', '-o', 'export', '/dev/sdb')
 
 
 def test_existing_metadata_with_a_filesystem_on_top_is_left_alone(host):
     """A DRBD device holding a filesystem shows that filesystem at the start of its backing
     device: metadata is found first, so the signature is never even looked at."""
-    fake = host(with_((('drbdadm', 'get-gi', 'vol0'), USED_GI),
-                      (('blkid', '-p', '-o', 'export', '/dev/sdb'), (0, 'TYPE=ext4\nUSAGE=filesystem\n', ''))))
-    result, failed = run({'safe_mode': True})
+    mock = host(NAMES + [adm('get-gi', 'vol0', **USED_GI)])
+    result, failed = run(mock, {'safe_mode': True})
     assert not failed and result['changed'] is False
-    assert not fake.ran('blkid', '-p', '-o', 'export', '/dev/sdb')
 
 
-@pytest.mark.parametrize('blkid, wipefs, expect', [
-    ((0, 'DEVNAME=/dev/sdb\nUUID=1b2c\nTYPE=ext4\nUSAGE=filesystem\n', ''), (0, '0x438,1b2c,,ext4\n', ''), 'ext4'),
-    ((0, 'PTTYPE=gpt\n', ''), (0, '0x200,,,gpt\n', ''), 'partition table gpt'),
-    ((0, 'TYPE=LVM2_member\nUSAGE=raid\n', ''), (0, '0x218,abc,,LVM2_member\n', ''), 'LVM2_member'),
-    ((8, '', ''), (0, '0x438,u,,ext4\n0x0,,,xfs\n', ''), 'ambivalent'),
+@pytest.mark.parametrize('probe_rc, probe_out, wipefs_out, expect', [
+    (0, 'DEVNAME=/dev/sdb\nUUID=1b2c\nTYPE=ext4\nUSAGE=filesystem\n', '0x438,1b2c,,ext4\n', 'ext4'),
+    (0, 'PTTYPE=gpt\n', '0x200,,,gpt\n', 'partition table gpt'),
+    (0, 'TYPE=LVM2_member\nUSAGE=raid\n', '0x218,abc,,LVM2_member\n', 'LVM2_member'),
+    (8, '', '0x438,u,,ext4\n0x0,,,xfs\n', 'ambivalent'),
 ])
-def test_foreign_signature_is_refused_in_safe_mode(host, blkid, wipefs, expect):
-    fake = host(with_(
-        (('drbdadm', 'get-gi', 'vol0'), NO_MD),
-        (('drbdadm', 'dump-md', 'vol0'), NO_MD),
-        (('blkid', '-p', '-o', 'export', '/dev/sdb'), blkid),
-        (('wipefs', '--no-act', '--parsable', '/dev/sdb'), wipefs),
-    ))
-    result, failed = run({})
+def test_foreign_signature_is_refused_in_safe_mode(host, probe_rc, probe_out, wipefs_out, expect):
+    mock = host(NAMES + [adm('get-gi', 'vol0', **NO_MD), blkid(probe_rc, probe_out), wipefs(wipefs_out)])
+    result, failed = run(mock, {})
     assert failed
     assert expect in result['msg']
     assert 'vol0' in result['msg'] and '/dev/sdb' in result['msg']
     assert 'safe_mode=false' in result['msg']
-    assert not any(call[0][1:3] == ('create-md', 'vol0') or 'create-md' in call[0] for call in fake.calls)
 
 
 def test_foreign_signature_overwritten_when_safe_mode_off(host):
-    fake = host(with_(
-        (('drbdadm', 'get-gi', 'vol0'), [NO_MD, FRESH_GI]),
-        (('drbdadm', 'dump-md', 'vol0'), NO_MD),
-        (('blkid', '-p', '-o', 'export', '/dev/sdb'), (0, 'TYPE=ext4\nUSAGE=filesystem\n', '')),
-        (('wipefs', '--no-act', '--parsable', '/dev/sdb'), (0, '0x438,u,,ext4\n', '')),
-        (('drbdadm', '--', '--force', 'create-md', 'vol0'), (0, 'New drbd meta data block successfully created.\n', '')),
-    ))
-    result, failed = run({'safe_mode': False})
+    mock = host(NAMES + [adm('get-gi', 'vol0', **NO_MD), blkid(0, 'TYPE=ext4\nUSAGE=filesystem\n'),
+                         wipefs('0x438,u,,ext4\n'), adm('--', '--force', 'create-md', 'vol0', **CREATED),
+                         adm('get-gi', 'vol0', **FRESH_GI)])
+    result, failed = run(mock, {'safe_mode': False})
     assert not failed, result
     assert result['created'] is True and result['signatures'] == ['ext4 (filesystem)']
-    assert fake.ran('drbdadm', '--', '--force', 'create-md', 'vol0')
 
 
 def test_check_mode_does_not_create(host):
-    fake = host(with_(
-        (('drbdadm', 'get-gi', 'vol0'), NO_MD),
-        (('drbdadm', 'dump-md', 'vol0'), NO_MD),
-        (('blkid', '-p', '-o', 'export', '/dev/sdb'), (2, '', '')),
-        (('wipefs', '--no-act', '--parsable', '/dev/sdb'), (0, '', '')),
-    ))
-    result, failed = run({'_ansible_check_mode': True, '_ansible_diff': True})
+    mock = host(BLANK)
+    result, failed = run(mock, {'_ansible_check_mode': True, '_ansible_diff': True})
     assert not failed
-    assert result['changed'] is True and result['created'] is True
+    assert result['changed'] is True and result['created'] is True and result['fresh'] is True
     assert result['diff']['before'] == 'metadata: absent\n'
-    assert not any('create-md' in call[0] for call in fake.calls)
 
 
 def test_unclear_answer_is_an_error_not_a_permission(host):
-    fake = host(with_(
-        (('drbdadm', 'get-gi', 'vol0'), (20, '', 'open(/dev/sdb) failed: Device or resource busy\n')),
-        (('drbdadm', 'dump-md', 'vol0'), (20, '', 'open(/dev/sdb) failed: Device or resource busy\n')),
-    ))
-    result, failed = run({'safe_mode': False})
+    busy = dict(rc=20, err='open(/dev/sdb) failed: Device or resource busy\n')
+    mock = host(NAMES + [adm('get-gi', 'vol0', **busy), adm('dump-md', 'vol0', **busy)])
+    result, failed = run(mock, {'safe_mode': False})
     assert failed
     assert result['rc'] == 20 and 'busy' in result['stderr']
+    assert result['cmd'] == [DRBDADM, 'dump-md', 'vol0']
     assert 'nothing was changed' in result['msg']
-    assert not any('create-md' in call[0] for call in fake.calls)
+
+
+def test_unclear_get_gi_but_dump_md_shows_metadata(host):
+    mock = host(NAMES + [adm('get-gi', 'vol0', rc=20, err='strange\n'),
+                         adm('dump-md', 'vol0', out='# DRBD meta data dump\nversion "v08";\n'),
+                         adm('get-gi', 'vol0', **USED_GI)])
+    result, failed = run(mock, {})
+    assert not failed, result
+    assert result['metadata_found'] is True and result['current_uuid'] == 'DAF4CF8B81E8C85D'
 
 
 def test_attached_resource_counts_as_metadata(host, monkeypatch):
     proc = ('version: 8.4.11 (api:1/proto:86-101)\n'
             ' 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n'
             '    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0\n')
+    mock = host(NAMES + [adm('get-gi', 'vol0', **USED_GI)])
     monkeypatch.setattr('ansible_collections.rdma.ha_storage.plugins.module_utils.drbd.read_file', lambda path: proc)
-    fake = host(with_((('drbdadm', 'get-gi', 'vol0'), USED_GI)))
-    result, failed = run({})
+    result, failed = run(mock, {})
     assert not failed
     assert result['attached'] is True and result['changed'] is False
-    assert not fake.ran('blkid', '-p', '-o', 'export', '/dev/sdb')
 
 
 def test_create_md_failure_reports_output(host):
-    host(with_(
-        (('drbdadm', 'get-gi', 'vol0'), NO_MD),
-        (('drbdadm', 'dump-md', 'vol0'), NO_MD),
-        (('blkid', '-p', '-o', 'export', '/dev/sdb'), (2, '', '')),
-        (('wipefs', '--no-act', '--parsable', '/dev/sdb'), (0, '', '')),
-        (('drbdadm', 'create-md', 'vol0'), (10, '', 'Operation refused.\n')),
-    ))
-    result, failed = run({})
+    mock = host(BLANK + [adm('create-md', 'vol0', data='no', rc=10, err='Operation refused.\n')])
+    result, failed = run(mock, {})
     assert failed and result['rc'] == 10 and 'refused' in result['stderr']
+    assert result['cmd'] == [DRBDADM, 'create-md', 'vol0']
     assert 'drbdmeta said: "Operation refused."' in result['msg']
 
 
@@ -248,13 +237,9 @@ def advised_commands(msg):
 
 
 def test_ext4_refusal_gives_the_commands_that_let_the_next_run_proceed(host):
-    fake = host(with_(
-        (('drbdadm', 'get-gi', 'vol0'), NO_MD),
-        (('drbdadm', 'dump-md', 'vol0'), NO_MD),
-        (('blkid', '-p', '-o', 'export', '/dev/sdb'), (0, 'TYPE=ext4\nUSAGE=filesystem\n', '')),
-        (('wipefs', '--no-act', '--parsable', '/dev/sdb'), (0, '0x438,u,,ext4\n', '')),
-    ), start=EXT4_START)
-    result, failed = run({})
+    mock = host(NAMES + [adm('get-gi', 'vol0', **NO_MD), blkid(0, 'TYPE=ext4\nUSAGE=filesystem\n'),
+                         wipefs('0x438,u,,ext4\n')], start=EXT4_START)
+    result, failed = run(mock, {})
     assert failed
     assert result['msg'].startswith('resource vol0, backing device /dev/sdb: refusing to create DRBD metadata: '
                                     'the device carries ext4 (filesystem)')
@@ -262,53 +247,34 @@ def test_ext4_refusal_gives_the_commands_that_let_the_next_run_proceed(host):
         'wipefs --all /dev/sdb', 'dd if=/dev/zero of=/dev/sdb bs=68K count=1 oflag=direct']
     assert 'drbd_safe_mode=false' in result['msg']
     assert result['first_nonzero_offset'] == 1024
-    assert not any('create-md' in call[0] for call in fake.calls)
 
 
 def test_leftovers_after_wipefs_are_refused_in_safe_mode_with_the_dd_that_clears_them(host):
     """No signature is left (wipefs ran), but drbdmeta would still find "some data": refuse in
     safe mode, before drbdmeta is asked, naming the one command still needed."""
-    fake = host(with_(
-        (('drbdadm', 'get-gi', 'vol0'), NO_MD),
-        (('drbdadm', 'dump-md', 'vol0'), NO_MD),
-        (('blkid', '-p', '-o', 'export', '/dev/sdb'), (2, '', '')),
-        (('wipefs', '--no-act', '--parsable', '/dev/sdb'), (0, '', '')),
-    ), start=LEFTOVERS)
-    result, failed = run({'_ansible_check_mode': True})
+    mock = host(BLANK, start=LEFTOVERS)
+    result, failed = run(mock, {'_ansible_check_mode': True})
     assert failed
     assert 'no signature is left' in result['msg'] and 'first 68 KiB are not all zero (byte 2048 is not)' in result['msg']
     assert 'Found some data' in result['msg']
     assert advised_commands(result['msg']) == ['dd if=/dev/zero of=/dev/sdb bs=68K count=1 oflag=direct']
     assert result['signatures'] == [] and result['first_nonzero_offset'] == 2048
-    assert not any('create-md' in call[0] for call in fake.calls)
 
 
 def test_leftovers_are_overwritten_with_force_when_safe_mode_is_off(host):
-    fake = host(with_(
-        (('drbdadm', 'get-gi', 'vol0'), [NO_MD, FRESH_GI]),
-        (('drbdadm', 'dump-md', 'vol0'), NO_MD),
-        (('blkid', '-p', '-o', 'export', '/dev/sdb'), (2, '', '')),
-        (('wipefs', '--no-act', '--parsable', '/dev/sdb'), (0, '', '')),
-        (('drbdadm', '--', '--force', 'create-md', 'vol0'), (0, 'New drbd meta data block successfully created.\n', '')),
-    ), start=LEFTOVERS)
-    result, failed = run({'safe_mode': False})
+    mock = host(BLANK + [adm('--', '--force', 'create-md', 'vol0', **CREATED), adm('get-gi', 'vol0', **FRESH_GI)],
+                start=LEFTOVERS)
+    result, failed = run(mock, {'safe_mode': False})
     assert not failed, result
     assert result['created'] is True
-    assert fake.ran('drbdadm', '--', '--force', 'create-md', 'vol0')
-    assert not fake.ran('drbdadm', 'create-md', 'vol0')
 
 
 def test_drbdmeta_asking_anyway_is_reported_in_its_own_words_with_the_way_out(host):
     """Should drbdmeta find data the module's probes did not (a race, a device that changed),
     its question gets "no"; the message quotes it and says what lets the next run proceed."""
-    host(with_(
-        (('drbdadm', 'get-gi', 'vol0'), NO_MD),
-        (('drbdadm', 'dump-md', 'vol0'), NO_MD),
-        (('blkid', '-p', '-o', 'export', '/dev/sdb'), (2, '', '')),
-        (('wipefs', '--no-act', '--parsable', '/dev/sdb'), (0, '', '')),
-        (('drbdadm', 'create-md', 'vol0'), (1,) + DRBDMETA_FOUND_SOME_DATA),
-    ))
-    result, failed = run({})
+    out, err = DRBDMETA_FOUND_SOME_DATA
+    mock = host(BLANK + [adm('create-md', 'vol0', data='no', rc=1, out=out, err=err)])
+    result, failed = run(mock, {})
     assert failed and result['rc'] == 1
     assert ('drbdmeta said: "md_offset 16773120 al_offset 16740352 bm_offset 16736256 Found some data ==> This '
             'might destroy existing data! <== Operation canceled. Do you want to proceed? stdin not a TTY, not '
@@ -318,6 +284,6 @@ def test_drbdmeta_asking_anyway_is_reported_in_its_own_words_with_the_way_out(ho
 
 
 def test_missing_backing_device(host):
-    host(dict(BASE))
-    result, failed = run({'backing_device': '/nonexistent/sdz'})
+    mock = host([])
+    result, failed = run(mock, {'backing_device': '/nonexistent/sdz'})
     assert failed and 'cannot stat' in result['msg'] and 'vol0' in result['msg']

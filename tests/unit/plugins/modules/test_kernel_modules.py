@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, rdma.ha_storage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""kernel_modules: load only what is missing, write the boot list, check mode, modprobe lies."""
+"""kernel_modules: load only what is missing, write the boot list, check mode, modprobe lies.
+
+Every modprobe is pinned: whole argv, environment, in order."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -11,19 +13,19 @@ import os
 import pytest
 
 from ansible_collections.rdma.ha_storage.plugins.modules import kernel_modules
-from module_harness import patch_module, run_main
+from module_harness import RunCommandMock, call, patch_module, run_main
 
 RELEASE = os.uname()[2]
+MODPROBE = '/usr/sbin/modprobe'
 
 
 class FakeKernel(object):
     """A root tree with /proc/modules, /sys/module and modules.builtin; modprobe adds to it."""
 
-    def __init__(self, root, loaded=(), builtin=(), fake_install=()):
+    def __init__(self, root, loaded=(), builtin=()):
         self.root = root
         self.loaded = list(loaded)
-        self.fake_install = set(fake_install)   # modprobe returns 0 without loading (install /bin/true)
-        self.calls = []
+        self.mock = RunCommandMock()
         (root / 'proc').mkdir()
         (root / 'sys' / 'module').mkdir(parents=True)
         moddir = root / 'lib' / 'modules' / RELEASE
@@ -35,16 +37,23 @@ class FakeKernel(object):
         (self.root / 'proc' / 'modules').write_text(
             ''.join('%s 16384 0 - Live 0x0000000000000000\n' % m for m in self.loaded))
 
-    def run(self, cmd, data=None):
-        self.calls.append(cmd)
-        assert os.path.basename(cmd[0]) == 'modprobe' and cmd[1] == '--'
-        name = cmd[2].replace('-', '_')
-        if name == 'no_such_module':
-            return 1, '', "modprobe: FATAL: Module no_such_module not found in directory /lib/modules/%s\n" % RELEASE
-        if name not in self.fake_install:
-            self.loaded.append(name)
-            self.sync()
-        return 0, '', ''
+    def load(self, name):
+        self.loaded.append(name.replace('-', '_'))
+        self.sync()
+
+    def expect_modprobe(self, name, loads=True, rc=0, err=''):
+        """The next command is `modprobe -- name`; it loads the module unless loads is False (an
+        `install NAME /bin/true` rule) or it fails (rc)."""
+        effect = (lambda: self.load(name)) if loads and rc == 0 else None
+        self.mock.add(call([MODPROBE, '--', name], rc=rc, err=err, effect=effect))
+
+    @property
+    def calls(self):
+        return self.mock.argvs()
+
+
+# the FakeKernel of the running test: run() asserts that every modprobe it expects ran
+FAKE = []
 
 
 @pytest.fixture
@@ -53,12 +62,13 @@ def kernel(monkeypatch, tmp_path):
         root = tmp_path / 'root'
         root.mkdir()
         fake = FakeKernel(root, **kwargs)
-        patch_module(monkeypatch, kernel_modules.AnsibleModule, fake.run)
+        patch_module(monkeypatch, kernel_modules.AnsibleModule, fake.mock)
         real_init = kernel_modules.KernelModules.__init__
 
         def init(self, module, root=None):
             real_init(self, module, root=str(fake.root))
         monkeypatch.setattr(kernel_modules.KernelModules, '__init__', init)
+        FAKE[:] = [fake.mock]
         return fake
     return make
 
@@ -69,12 +79,13 @@ def run(args, check_mode=False, diff=False):
         args['_ansible_check_mode'] = True
     if diff:
         args['_ansible_diff'] = True
-    exc = run_main(kernel_modules, args)
+    exc = run_main(kernel_modules, args, FAKE[0] if FAKE else None)
     return exc
 
 
 def test_loads_only_missing_modules_and_writes_the_boot_list(kernel, tmp_path):
     fake = kernel(loaded=['ib_uverbs'], builtin=['infiniband/core/ib_umad'])
+    fake.expect_modprobe('rdma-ucm')
     conf = tmp_path / 'modules-load.d' / 'rdma.conf'
     out = run({'names': ['ib_umad', 'ib_uverbs', 'rdma-ucm'], 'persistent_file': str(conf),
                'comment': 'RDMA layer'}, diff=True)
@@ -82,7 +93,8 @@ def test_loads_only_missing_modules_and_writes_the_boot_list(kernel, tmp_path):
     assert out.result['changed'] is True
     assert out.result['loaded'] == ['rdma-ucm']
     assert out.result['present'] == ['ib_umad', 'ib_uverbs']
-    assert fake.calls == [['/usr/sbin/modprobe', '--', 'rdma-ucm']]
+    assert fake.calls == [[MODPROBE, '--', 'rdma-ucm']]
+    assert fake.mock.calls[0]['environ'] == {'LC_ALL': 'C', 'LANG': 'C', 'LANGUAGE': 'C'}
     text = conf.read_text()
     assert text.splitlines()[1:] == ['# RDMA layer', 'ib_umad', 'ib_uverbs', 'rdma-ucm']
     assert oct(conf.stat().st_mode & 0o777) == '0o644'
@@ -92,6 +104,7 @@ def test_loads_only_missing_modules_and_writes_the_boot_list(kernel, tmp_path):
 
 def test_second_run_changes_nothing(kernel, tmp_path):
     fake = kernel()
+    fake.expect_modprobe('drbd')
     conf = tmp_path / 'm.conf'
     args = {'names': ['drbd'], 'persistent_file': str(conf)}
     assert run(args).result['changed'] is True
@@ -127,15 +140,19 @@ def test_a_module_listed_in_sys_module_counts_as_present(kernel, tmp_path):
 
 
 def test_modprobe_failure_names_the_module_with_its_output(kernel):
-    kernel()
+    fake = kernel()
+    fake.expect_modprobe('no_such_module', rc=1,
+                         err='modprobe: FATAL: Module no_such_module not found in directory /lib/modules/%s\n' % RELEASE)
     out = run({'names': ['no_such_module']})
     assert out.failed
     assert out.result['msg'].startswith('modprobe no_such_module failed: modprobe: FATAL: Module no_such_module not found')
     assert out.result['rc'] == 1 and out.result['name'] == 'no_such_module'
+    assert out.result['cmd'] == [MODPROBE, '--', 'no_such_module']
 
 
 def test_modprobe_that_loads_nothing_is_an_error(kernel):
-    kernel(fake_install=['ib_srp'])
+    fake = kernel()
+    fake.expect_modprobe('ib_srp', loads=False)
     out = run({'names': ['ib_srp']})
     assert out.failed
     assert 'ib_srp is not loaded' in out.result['msg'] and 'install ib_srp /bin/true' in out.result['msg']
@@ -151,7 +168,23 @@ def test_bad_names_are_rejected_with_their_index(kernel, bad):
 
 def test_duplicate_spellings_are_loaded_once(kernel, tmp_path):
     fake = kernel()
+    fake.expect_modprobe('rdma_ucm')
     conf = tmp_path / 'm.conf'
     out = run({'names': ['rdma_ucm', 'rdma-ucm'], 'persistent_file': str(conf)})
     assert out.result['loaded'] == ['rdma_ucm'] and len(fake.calls) == 1
     assert conf.read_text().splitlines()[-1] == 'rdma_ucm'
+
+
+def test_missing_modprobe_names_the_package(kernel, monkeypatch):
+    fake = kernel()
+    patch_module(monkeypatch, kernel_modules.AnsibleModule, fake.mock, missing=('modprobe',))
+    out = run({'names': ['drbd']})
+    assert out.failed and out.result == {'msg': 'modprobe not found on this host: install kmod'}
+    assert fake.calls == []
+
+
+def test_missing_modprobe_does_not_matter_in_check_mode(kernel, monkeypatch):
+    fake = kernel()
+    patch_module(monkeypatch, kernel_modules.AnsibleModule, fake.mock, missing=('modprobe',))
+    out = run({'names': ['drbd']}, check_mode=True)
+    assert not out.failed and out.result['loaded'] == ['drbd']

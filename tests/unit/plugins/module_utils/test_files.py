@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, rdma.ha_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""module_utils/files.py: modes, staged and private files, what is installed."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import stat
+
+import pytest
+
+from ansible_collections.rdma.ha_storage.plugins.module_utils import files
+
+
+@pytest.mark.parametrize('value, mode', [
+    ('0644', 0o644), ('644', 0o644), ('0600', 0o600), ('1777', 0o1777), ('0o640', 0o640), (0o600, 0o600), (420, 0o644),
+])
+def test_parse_mode(value, mode):
+    assert files.parse_mode(value) == mode
+
+
+@pytest.mark.parametrize('value', ['u=rw', '0999', '64', '00644', '', -1, 0o10000, True, None])
+def test_parse_mode_rejects(value):
+    with pytest.raises(ValueError):
+        files.parse_mode(value)
+
+
+def test_stage_file_is_hidden_private_until_chmod_and_complete(tmp_path):
+    tmp = files.stage_file(str(tmp_path), 'vol0.res', b'content', 0o640, -1, -1)
+    name = os.path.basename(tmp)
+    assert name.startswith('.vol0.res.') and name.endswith('.tmp')
+    assert open(tmp, 'rb').read() == b'content'
+    assert stat.S_IMODE(os.stat(tmp).st_mode) == 0o640
+
+
+def test_read_installed(tmp_path):
+    path = tmp_path / 'a.res'
+    assert files.read_installed(str(path)) is None
+    path.write_bytes(b'abc')
+    os.chmod(str(path), 0o600)
+    got = files.read_installed(str(path))
+    assert got['content'] == b'abc' and got['mode'] == 0o600 and got['uid'] == os.stat(str(path)).st_uid
+
+
+def test_write_private_file_is_0600_and_never_overwrites(tmp_path):
+    path = str(tmp_path / 'x.conf')
+    files.write_private_file(path, 'text')
+    assert open(path).read() == 'text' and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with pytest.raises(OSError):
+        files.write_private_file(path, b'bytes')
+
+
+def test_remove_quietly_and_fsync_dir_never_raise(tmp_path):
+    files.remove_quietly(str(tmp_path / 'absent'))
+    files.fsync_dir(str(tmp_path / 'absent'))
+    files.fsync_dir(str(tmp_path))
