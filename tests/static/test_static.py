@@ -13,7 +13,7 @@ import pytest
 
 from helpers import TOP, run, tail
 
-PLUGIN_DIRS = {"module": "plugins/modules", "filter": "plugins/filter"}
+PLUGIN_DIRS = {"module": "plugins/modules", "filter": "plugins/filter", "test": "plugins/test"}
 
 
 def test_ansible_lint_production_profile():
@@ -77,7 +77,7 @@ def _plugins(kind):
     folder = TOP / PLUGIN_DIRS[kind]
     if kind == "module":
         return sorted(p.stem for p in folder.glob("*.py") if p.stem != "__init__")
-    # filters are documented by a YAML file per filter next to the plugin files
+    # filters and tests are documented by a YAML file per plugin next to the plugin files
     return sorted(p.stem for p in folder.glob("*.yml"))
 
 
