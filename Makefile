@@ -45,12 +45,17 @@ lab-down:
 build:
 	@$(ENV) ansible-galaxy collection build --force --output-path .cache/dist
 
-# Regenerate requirements.txt (full pins) from requirements.in in a throw-away venv.
+# Regenerate the full pins of the test virtualenv from its .in in a throw-away venv:
+# requirements-dev.txt (.venv: the development and test tools). requirements.txt is the
+# collection's own (controller) requirements, written by hand.
+REQUIREMENTS ?= requirements-dev
 requirements:
-	@rm -rf .cache/req-venv && /usr/bin/python3 -m venv .cache/req-venv && \
-	  .cache/req-venv/bin/pip install -q --upgrade pip && .cache/req-venv/bin/pip install -q -r requirements.in && \
-	  { echo '# Generated from requirements.in by `make requirements` (pip freeze of a fresh venv). Do not edit by hand.'; \
-	    .cache/req-venv/bin/pip freeze; } > requirements.txt && rm -rf .cache/req-venv
+	@for name in $(REQUIREMENTS); do \
+	  rm -rf .cache/req-venv && /usr/bin/python3 -m venv .cache/req-venv && \
+	  .cache/req-venv/bin/pip install -q --upgrade pip && .cache/req-venv/bin/pip install -q -r $$name.in && \
+	  { echo "# Generated from $$name.in by \`make requirements\` (pip freeze of a fresh venv). Do not edit by hand."; \
+	    .cache/req-venv/bin/pip freeze; } > $$name.txt && rm -rf .cache/req-venv; \
+	done
 
 clean: lab-down
 	rm -rf .cache/ansible-test .cache/logs tests/output

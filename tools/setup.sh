@@ -38,14 +38,8 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 # --- 3. Python virtualenv (from Debian's python: it uses the system CA store) --------------
-req_hash=$(sha256sum requirements.txt | cut -c1-16)
-if [[ ! -x "$RDMA_VENV/bin/python" || "$(cat "$RDMA_VENV/.req-hash" 2>/dev/null)" != "$req_hash" ]]; then
-    log "virtualenv $RDMA_VENV"
-    /usr/bin/python3 -m venv "$RDMA_VENV"
-    "$RDMA_VENV/bin/pip" install -q --upgrade pip
-    "$RDMA_VENV/bin/pip" install -q -r requirements.txt
-    echo "$req_hash" >"$RDMA_VENV/.req-hash"
-fi
+# .venv: the development and test tools (requirements-dev.txt).
+"$top/tools/venv.sh" "$RDMA_VENV" requirements-dev.txt
 
 # --- 4. Collections: this checkout as rdma.ha_storage, dependencies from the `ansible` wheel --
 coll="$RDMA_COLLECTIONS/ansible_collections"

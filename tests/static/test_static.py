@@ -3,14 +3,17 @@
 Each test runs the real tool and asserts on its result; the full output is kept under
 .cache/logs/ for post-mortems.
 """
+import ast
 import hashlib
 import re
 import subprocess
+import sys
 import tarfile
 import tempfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from helpers import TOP, run, tail
 
@@ -72,6 +75,28 @@ def test_collection_build_leaves_out_local_artefacts(tmp_path):
     for expected in ("MANIFEST.json", "FILES.json", "meta/runtime.yml", "README.md"):
         assert expected in names, expected
     assert "roles/rdma_core/tasks/main.yml" in names
+
+
+def test_collection_python_requirements_for_execution_environments():
+    """ansible-builder installs requirements.txt (named by meta/execution-environment.yml) into
+    every execution environment that holds the collection: only what the plugins need on the
+    controller belongs there, never the development pins (requirements-dev.txt)."""
+    meta = yaml.safe_load((TOP / "meta" / "execution-environment.yml").read_text())
+    assert meta == {"version": 1, "dependencies": {"python": "requirements.txt"}}
+    requirements = [line.strip() for line in (TOP / "requirements.txt").read_text().splitlines()]
+    entries = [line for line in requirements if line and not line.startswith("#")]
+    # Today the plugins import ansible-core and the Python standard library only, so requirements.txt
+    # lists nothing. A plugin that imports another package makes this fail: then list the package in
+    # requirements.txt if it runs on the controller (or document it for the managed nodes), and update this.
+    third_party = set()
+    for path in (TOP / "plugins").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                third_party.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                third_party.add(node.module.split(".")[0])
+    third_party -= set(sys.stdlib_module_names) | {"ansible", "ansible_collections"}
+    assert (sorted(third_party), entries) == ([], [])
 
 
 def _plugins(kind):
