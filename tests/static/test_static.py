@@ -62,19 +62,36 @@ def test_ansible_test_sanity():
     assert proc.returncode == 0, tail(proc.stdout, 80)
 
 
-def test_collection_build_leaves_out_local_artefacts(tmp_path):
+# What the collection tarball holds at its top level: what a user of the collection needs. The
+# lab, tools/, tests/, molecule/, the Makefile and the development requirements and tool
+# configuration stay in the repository (galaxy.yml build_ignore).
+TARBALL_TOP = {"MANIFEST.json", "FILES.json", "README.md", "COPYING", "requirements.txt",
+               "meta", "plugins", "roles", "playbooks", "docs", "changelogs"}
+TARBALL_LEFT_OUT = ("lab", "tools", "tests", "molecule", "Makefile", ".ci", ".ansible-lint", ".gitignore",
+                    "pytest.ini", "requirements-dev.in", "requirements-dev.txt", "requirements-lowest.in",
+                    "requirements-lowest.txt", "changelogs/config.yaml", "changelogs/fragments")
+
+
+def test_collection_build_holds_the_collection_only(tmp_path):
     proc = run(["ansible-galaxy", "collection", "build", "--output-path", str(tmp_path)], log="galaxy-build.log")
     assert proc.returncode == 0, tail(proc.stdout)
     tarballs = list(tmp_path.glob("rdma-ha_storage-*.tar.gz"))
     assert len(tarballs) == 1, proc.stdout
     with tarfile.open(tarballs[0]) as tar:
-        names = tar.getnames()
-    forbidden = re.compile(r"(^|/)(\.venv|\.cache|\.git|\.molecule|__pycache__|\.pytest_cache)(/|$)"
-                           r"|^tests/output(/|$)|\.(qcow2|raw|img|log|pyc)$")
+        names = [n.rstrip("/") for n in tar.getnames()]
+    forbidden = re.compile(r"(^|/)(\.venv[^/]*|\.cache|\.git|\.molecule|__pycache__|\.pytest_cache|\.hypothesis)(/|$)"
+                           r"|\.(qcow2|raw|img|log|pyc|tar\.gz)$")
     assert not [n for n in names if forbidden.search(n)]
-    for expected in ("MANIFEST.json", "FILES.json", "meta/runtime.yml", "README.md"):
+    assert {n.split("/")[0] for n in names} == TARBALL_TOP
+    for left_out in TARBALL_LEFT_OUT:
+        assert not [n for n in names if n == left_out or n.startswith(left_out + "/")], left_out
+    assert [n for n in names if n.startswith("changelogs/")] == ["changelogs/changelog.yaml"]
+    # every tracked file of what a user needs is in it (a build_ignore pattern that is too wide fails here)
+    wanted = run(["git", "ls-files", "--", "meta", "plugins", "roles", "playbooks", "docs"]).stdout.split()
+    assert wanted and not sorted(set(wanted) - set(names))
+    for expected in ("README.md", "COPYING", "requirements.txt", "meta/runtime.yml", "meta/execution-environment.yml",
+                     "changelogs/changelog.yaml", "roles/rdma_core/tasks/main.yml", "plugins/modules/fabric_validate.py"):
         assert expected in names, expected
-    assert "roles/rdma_core/tasks/main.yml" in names
 
 
 def test_collection_python_requirements_for_execution_environments():
