@@ -4,13 +4,9 @@ Each test runs the real tool and asserts on its result; the full output is kept 
 .cache/logs/ for post-mortems.
 """
 import ast
-import hashlib
 import re
-import subprocess
 import sys
 import tarfile
-import tempfile
-from pathlib import Path
 
 import pytest
 import yaml
@@ -30,33 +26,8 @@ def test_changelog_fragments_lint():
     assert proc.returncode == 0 and not proc.stdout.strip(), tail(proc.stdout)
 
 
-def _collection_copy():
-    """A copy of the tracked and untracked-but-not-ignored files for ansible-test.
-
-    ansible-test needs a real ansible_collections/rdma/ha_storage folder (it resolves symlinks)
-    and must not see a parent git checkout (it would list that checkout's files instead), so the
-    copy lives outside the checkout.
-    """
-    # one copy per checkout, so that two checkouts can run their tests side by side
-    tree = "rdma-ha-storage-ansible-test-" + hashlib.sha256(str(TOP).encode()).hexdigest()[:8]
-    dest = Path(tempfile.gettempdir()) / tree / "ansible_collections" / "rdma" / "ha_storage"
-    dest.mkdir(parents=True, exist_ok=True)
-    files = run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"]).stdout
-    files = "\0".join(f for f in files.split("\0") if f and (TOP / f).exists())
-    proc = subprocess.run(["rsync", "-a", "--delete", "--from0", "--files-from=-", f"{TOP}/", f"{dest}/"],
-                          input=files, text=True, capture_output=True, check=False)
-    assert proc.returncode == 0, proc.stderr
-    # --delete only acts on transferred folders: remove files that left the checkout
-    wanted = set(files.split("\0"))
-    for path in dest.rglob("*"):
-        rel = str(path.relative_to(dest))
-        if path.is_file() and rel not in wanted and not rel.startswith("tests/output/"):
-            path.unlink()
-    return dest
-
-
-def test_ansible_test_sanity():
-    dest = _collection_copy()
+def test_ansible_test_sanity(collection_copy):
+    dest = collection_copy()
     proc = run(["ansible-test", "sanity", "--venv", "--python", "3.11", "--color", "no"],
                cwd=dest, log="ansible-test-sanity.log", timeout=2400)
     assert proc.returncode == 0, tail(proc.stdout, 80)
