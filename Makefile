@@ -8,8 +8,8 @@ ENV := source tools/env.sh &&
 help:
 	@echo "make lab       deploy the HA pair into the local QEMU lab and drill a failover (leaves it running)"
 	@echo "make lab-down  stop the lab"
-	@echo "make test      all tests: ansible-lint, ansible-test sanity, unit, Molecule, lab"
-	@echo "make setup     install what the above need (apt, PyPI venv, collections, images); idempotent"
+	@echo "make test      all tests: ansible-lint, ansible-test sanity, unit (sanity and unit on 2.16 too), Molecule, lab"
+	@echo "make setup     install what the above need (apt, PyPI venvs, collections, images); idempotent"
 	@echo "make lint | sanity | units | lowest | molecule | lab-test   one stage of make test"
 	@echo "               (lowest: unit tests and sanity on the lowest ansible-core meta/runtime.yml claims)"
 	@echo "make build     ansible-galaxy collection build"
