@@ -3,14 +3,15 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 ENV := source tools/env.sh &&
 
-.PHONY: help setup test lab lab-down lint sanity units molecule lab-test requirements build clean
+.PHONY: help setup test lab lab-down lint sanity units lowest molecule lab-test requirements build clean
 
 help:
 	@echo "make lab       deploy the HA pair into the local QEMU lab and drill a failover (leaves it running)"
 	@echo "make lab-down  stop the lab"
-	@echo "make test      all tests: ansible-lint, ansible-test sanity, unit, Molecule, lab"
-	@echo "make setup     install what the above need (apt, PyPI venv, collections, images); idempotent"
-	@echo "make lint | sanity | units | molecule | lab-test   one stage of make test"
+	@echo "make test      all tests: ansible-lint, ansible-test sanity, unit (sanity and unit on 2.16 too), Molecule, lab"
+	@echo "make setup     install what the above need (apt, PyPI venvs, collections, images); idempotent"
+	@echo "make lint | sanity | units | lowest | molecule | lab-test   one stage of make test"
+	@echo "               (lowest: unit tests and sanity on the lowest ansible-core meta/runtime.yml claims)"
 	@echo "make build     ansible-galaxy collection build"
 
 setup:
@@ -30,6 +31,9 @@ sanity: setup
 units: setup
 	@$(ENV) pytest -x tests/unit
 
+lowest: setup
+	@$(ENV) pytest -x tests/static/test_static_lowest_core.py
+
 molecule: setup
 	@$(ENV) pytest -x tests/integration/test_molecule.py
 
@@ -45,12 +49,19 @@ lab-down:
 build:
 	@$(ENV) ansible-galaxy collection build --force --output-path .cache/dist
 
-# Regenerate requirements.txt (full pins) from requirements.in in a throw-away venv.
+# Regenerate the full pins of the two test virtualenvs, each from its .in in a throw-away venv:
+# requirements-dev.txt (.venv: the development and test tools) and requirements-lowest.txt
+# (.venv-lowest: the lowest ansible-core meta/runtime.yml claims). requirements.txt is the
+# collection's own (controller) requirements, written by hand.
+# One of them only: make requirements REQUIREMENTS=requirements-lowest
+REQUIREMENTS ?= requirements-dev requirements-lowest
 requirements:
-	@rm -rf .cache/req-venv && /usr/bin/python3 -m venv .cache/req-venv && \
-	  .cache/req-venv/bin/pip install -q --upgrade pip && .cache/req-venv/bin/pip install -q -r requirements.in && \
-	  { echo '# Generated from requirements.in by `make requirements` (pip freeze of a fresh venv). Do not edit by hand.'; \
-	    .cache/req-venv/bin/pip freeze; } > requirements.txt && rm -rf .cache/req-venv
+	@for name in $(REQUIREMENTS); do \
+	  rm -rf .cache/req-venv && /usr/bin/python3 -m venv .cache/req-venv && \
+	  .cache/req-venv/bin/pip install -q --upgrade pip && .cache/req-venv/bin/pip install -q -r $$name.in && \
+	  { echo "# Generated from $$name.in by \`make requirements\` (pip freeze of a fresh venv). Do not edit by hand."; \
+	    .cache/req-venv/bin/pip freeze; } > $$name.txt && rm -rf .cache/req-venv; \
+	done
 
 clean: lab-down
 	rm -rf .cache/ansible-test .cache/logs tests/output

@@ -4,11 +4,13 @@
 RDMA_TOP=${RDMA_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 RDMA_CACHE=${RDMA_CACHE:-$RDMA_TOP/.cache}
 RDMA_VENV=${RDMA_VENV:-$RDMA_TOP/.venv}
+# The second venv: the lowest ansible-core meta/runtime.yml claims (not on PATH; the tests call it)
+RDMA_VENV_LOWEST=${RDMA_VENV_LOWEST:-$RDMA_TOP/.venv-lowest}
 RDMA_COLLECTIONS=$RDMA_CACHE/collections
 # ansible 12.x carries collections built for ansible-core 2.19 (the newest core for Python 3.11)
 ANSIBLE_WHEEL_SPEC='ansible>=12,<13'
 # Container images built by tools/images.sh
 RDMA_IMAGE_PREFIX=rdma-ha-storage
-export RDMA_TOP RDMA_CACHE RDMA_VENV RDMA_COLLECTIONS ANSIBLE_WHEEL_SPEC RDMA_IMAGE_PREFIX
+export RDMA_TOP RDMA_CACHE RDMA_VENV RDMA_VENV_LOWEST RDMA_COLLECTIONS ANSIBLE_WHEEL_SPEC RDMA_IMAGE_PREFIX
 export ANSIBLE_COLLECTIONS_PATH=$RDMA_COLLECTIONS
 export PATH=$RDMA_VENV/bin:$PATH

@@ -1,8 +1,9 @@
 """Stand-in for get-pip.py used by ansible-test's pip bootstrap.
 
-ansible-test downloads get-pip from a host this project cannot reach. This file, copied to
-~/.ansible/test/cache/get_pip_24_2.py by tools/setup.sh, installs pip with ensurepip and then
-installs the packages ansible-test asked for.
+ansible-test downloads get-pip from a host this project cannot reach. This file, copied by
+tools/setup.sh to ~/.ansible/test/cache/get_pip_<pip version>.py (one copy per ansible-test in
+use: each asks for its own pip version), installs pip with ensurepip and then installs the
+packages ansible-test asked for.
 """
 import subprocess
 import sys

@@ -37,15 +37,11 @@ if ! docker info >/dev/null 2>&1; then
     docker info >/dev/null 2>&1 || { log "dockerd did not start, see $RDMA_CACHE/dockerd.log"; exit 1; }
 fi
 
-# --- 3. Python virtualenv (from Debian's python: it uses the system CA store) --------------
-req_hash=$(sha256sum requirements.txt | cut -c1-16)
-if [[ ! -x "$RDMA_VENV/bin/python" || "$(cat "$RDMA_VENV/.req-hash" 2>/dev/null)" != "$req_hash" ]]; then
-    log "virtualenv $RDMA_VENV"
-    /usr/bin/python3 -m venv "$RDMA_VENV"
-    "$RDMA_VENV/bin/pip" install -q --upgrade pip
-    "$RDMA_VENV/bin/pip" install -q -r requirements.txt
-    echo "$req_hash" >"$RDMA_VENV/.req-hash"
-fi
+# --- 3. Python virtualenvs (from Debian's python: it uses the system CA store) -------------
+# .venv: the development and test tools; .venv-lowest: the lowest ansible-core meta/runtime.yml
+# claims, for the unit tests and ansible-test sanity on it (tests/static/test_static_lowest_core.py).
+"$top/tools/venv.sh" "$RDMA_VENV" requirements-dev.txt
+"$top/tools/venv.sh" "$RDMA_VENV_LOWEST" requirements-lowest.txt
 
 # --- 4. Collections: this checkout as rdma.ha_storage, dependencies from the `ansible` wheel --
 coll="$RDMA_COLLECTIONS/ansible_collections"
@@ -78,12 +74,18 @@ if ((need_deps)); then
 fi
 
 # --- 5. ansible-test's pip bootstrap downloads get-pip from an unreachable host: a local
-#        stand-in that uses ensurepip, then pip for the requested packages.
-getpip="$HOME/.ansible/test/cache/get_pip_24_2.py"
-if [[ ! -f "$getpip" ]]; then
-    mkdir -p "$(dirname "$getpip")"
-    cp tools/get_pip_standin.py "$getpip"
-fi
+#        stand-in that uses ensurepip, then pip for the requested packages. Each ansible-test
+#        asks for its own pip version (2.19: 24.2, 2.16: 23.1.2), so one copy per venv.
+for venv in "$RDMA_VENV" "$RDMA_VENV_LOWEST"; do
+    pip_version=$("$venv/bin/python" -c 'import types
+from ansible_test._internal.python_requirements import get_venv_packages
+print(get_venv_packages(types.SimpleNamespace(version="3.11"))["pip"])')
+    getpip="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+    if [[ ! -f "$getpip" ]]; then
+        mkdir -p "$(dirname "$getpip")"
+        cp tools/get_pip_standin.py "$getpip"
+    fi
+done
 
 # --- 6. Container base images (debootstrap from the Debian mirror) and systemd variants ----
 "$top/tools/images.sh"

@@ -3,13 +3,13 @@
 Each test runs the real tool and asserts on its result; the full output is kept under
 .cache/logs/ for post-mortems.
 """
-import hashlib
+import ast
 import re
+import sys
 import tarfile
-import tempfile
-from pathlib import Path
 
 import pytest
+import yaml
 
 from helpers import TOP, run, tail
 
@@ -26,51 +26,65 @@ def test_changelog_fragments_lint():
     assert proc.returncode == 0 and not proc.stdout.strip(), tail(proc.stdout)
 
 
-def _collection_copy():
-    """A copy of the tracked and untracked-but-not-ignored files for ansible-test.
-
-    ansible-test needs a real ansible_collections/rdma/ha_storage folder (it resolves symlinks)
-    and must not see a parent git checkout (it would list that checkout's files instead), so the
-    copy lives outside the checkout.
-    """
-    # one copy per checkout, so that two checkouts can run their tests side by side
-    tree = "rdma-ha-storage-ansible-test-" + hashlib.sha256(str(TOP).encode()).hexdigest()[:8]
-    dest = Path(tempfile.gettempdir()) / tree / "ansible_collections" / "rdma" / "ha_storage"
-    dest.mkdir(parents=True, exist_ok=True)
-    files = run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"]).stdout
-    files = "\0".join(f for f in files.split("\0") if f and (TOP / f).exists())
-    proc = run(["rsync", "-a", "--delete", "--from0", "--files-from=-", f"{TOP}/", f"{dest}/"], input=files,
-               timeout=600)
-    assert proc.returncode == 0, proc.stdout
-    # --delete only acts on transferred folders: remove files that left the checkout
-    wanted = set(files.split("\0"))
-    for path in dest.rglob("*"):
-        rel = str(path.relative_to(dest))
-        if path.is_file() and rel not in wanted and not rel.startswith("tests/output/"):
-            path.unlink()
-    return dest
-
-
-def test_ansible_test_sanity():
-    dest = _collection_copy()
+def test_ansible_test_sanity(collection_copy):
+    dest = collection_copy()
     proc = run(["ansible-test", "sanity", "--venv", "--python", "3.11", "--color", "no"],
                cwd=dest, log="ansible-test-sanity.log", timeout=2400)
     assert proc.returncode == 0, tail(proc.stdout, 80)
 
 
-def test_collection_build_leaves_out_local_artefacts(tmp_path):
+# What the collection tarball holds at its top level: what a user of the collection needs. The
+# lab, tools/, tests/, molecule/, the Makefile and the development requirements and tool
+# configuration stay in the repository (galaxy.yml build_ignore).
+TARBALL_TOP = {"MANIFEST.json", "FILES.json", "README.md", "COPYING", "requirements.txt",
+               "meta", "plugins", "roles", "playbooks", "docs", "changelogs"}
+TARBALL_LEFT_OUT = ("lab", "tools", "tests", "molecule", "Makefile", ".ci", ".ansible-lint", ".gitignore",
+                    "pytest.ini", "requirements-dev.in", "requirements-dev.txt", "requirements-lowest.in",
+                    "requirements-lowest.txt", "changelogs/config.yaml", "changelogs/fragments")
+
+
+def test_collection_build_holds_the_collection_only(tmp_path):
     proc = run(["ansible-galaxy", "collection", "build", "--output-path", str(tmp_path)], log="galaxy-build.log")
     assert proc.returncode == 0, tail(proc.stdout)
     tarballs = list(tmp_path.glob("rdma-ha_storage-*.tar.gz"))
     assert len(tarballs) == 1, proc.stdout
     with tarfile.open(tarballs[0]) as tar:
-        names = tar.getnames()
-    forbidden = re.compile(r"(^|/)(\.venv|\.cache|\.git|\.molecule|__pycache__|\.pytest_cache)(/|$)"
-                           r"|^tests/output(/|$)|\.(qcow2|raw|img|log|pyc)$")
+        names = [n.rstrip("/") for n in tar.getnames()]
+    forbidden = re.compile(r"(^|/)(\.venv[^/]*|\.cache|\.git|\.molecule|__pycache__|\.pytest_cache|\.hypothesis)(/|$)"
+                           r"|\.(qcow2|raw|img|log|pyc|tar\.gz)$")
     assert not [n for n in names if forbidden.search(n)]
-    for expected in ("MANIFEST.json", "FILES.json", "meta/runtime.yml", "README.md"):
+    assert {n.split("/")[0] for n in names} == TARBALL_TOP
+    for left_out in TARBALL_LEFT_OUT:
+        assert not [n for n in names if n == left_out or n.startswith(left_out + "/")], left_out
+    assert [n for n in names if n.startswith("changelogs/")] == ["changelogs/changelog.yaml"]
+    # every tracked file of what a user needs is in it (a build_ignore pattern that is too wide fails here)
+    wanted = run(["git", "ls-files", "--", "meta", "plugins", "roles", "playbooks", "docs"]).stdout.split()
+    assert wanted and not sorted(set(wanted) - set(names))
+    for expected in ("README.md", "COPYING", "requirements.txt", "meta/runtime.yml", "meta/execution-environment.yml",
+                     "changelogs/changelog.yaml", "roles/rdma_core/tasks/main.yml", "plugins/modules/fabric_validate.py"):
         assert expected in names, expected
-    assert "roles/rdma_core/tasks/main.yml" in names
+
+
+def test_collection_python_requirements_for_execution_environments():
+    """ansible-builder installs requirements.txt (named by meta/execution-environment.yml) into
+    every execution environment that holds the collection: only what the plugins need on the
+    controller belongs there, never the development pins (requirements-dev.txt)."""
+    meta = yaml.safe_load((TOP / "meta" / "execution-environment.yml").read_text())
+    assert meta == {"version": 1, "dependencies": {"python": "requirements.txt"}}
+    requirements = [line.strip() for line in (TOP / "requirements.txt").read_text().splitlines()]
+    entries = [line for line in requirements if line and not line.startswith("#")]
+    # Today the plugins import ansible-core and the Python standard library only, so requirements.txt
+    # lists nothing. A plugin that imports another package makes this fail: then list the package in
+    # requirements.txt if it runs on the controller (or document it for the managed nodes), and update this.
+    third_party = set()
+    for path in (TOP / "plugins").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                third_party.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                third_party.add(node.module.split(".")[0])
+    third_party -= set(sys.stdlib_module_names) | {"ansible", "ansible_collections"}
+    assert (sorted(third_party), entries) == ([], [])
 
 
 def _plugins(kind):

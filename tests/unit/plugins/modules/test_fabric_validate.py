@@ -15,8 +15,8 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.rdma.ha_storage.plugins.modules import fabric_validate
+from module_harness import module_args
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures', 'fabric', 'example.yml')
 with open(EXAMPLE) as _handle:
@@ -32,7 +32,7 @@ def run(capsys, args, warned=None):
         if warned is not None:
             warned.append(warning)
 
-    with patch_module_args(args), mock.patch.object(fabric_validate.AnsibleModule, 'warn', spy):
+    with module_args(args), mock.patch.object(fabric_validate.AnsibleModule, 'warn', spy):
         with pytest.raises(SystemExit) as exc:
             fabric_validate.main()
     return json.loads(capsys.readouterr().out), exc.value.code

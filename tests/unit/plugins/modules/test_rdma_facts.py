@@ -12,15 +12,15 @@ import shutil
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.rdma.ha_storage.plugins.modules import rdma_facts
+from module_harness import module_args
 
 SYSFS = os.path.normpath(os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures', 'sysfs'))
 
 
 def run(capsys, args):
     """Run the module like Ansible does; return (result, rc)."""
-    with patch_module_args(args):
+    with module_args(args):
         with pytest.raises(SystemExit) as exc:
             rdma_facts.main()
     return json.loads(capsys.readouterr().out), exc.value.code
