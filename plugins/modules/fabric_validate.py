@@ -14,7 +14,7 @@ author:
   - rdma.ha_storage contributors (!UNKNOWN)
 description:
   - "Parses, normalises and validates the whole fabric model (the C(rdma_fabric) variable, see the collection's
-    C(docs/topology.md)) in one pass and fails listing B(every) problem, each naming the node, partition, network,
+    C(docs/fabric.md)) in one pass and fails listing B(every) problem, each naming the node, partition, network,
     pair or volume and the field, for example
     C(node stor-b port mlx4_0/1: guid 0x0002c903000e8acd is also used by stor-a)."
   - Warnings (things that work but are probably not meant, such as unknown fields or a storage node in no pair) are
@@ -117,7 +117,7 @@ summary:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.rdma.ha_storage.plugins.module_utils import topology
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.model import analyse, summary
 
 
 class FabricValidator(object):
@@ -129,7 +129,7 @@ class FabricValidator(object):
         self.strict = module.params['warnings_as_errors']
 
     def run(self):
-        model = topology.analyse(self.fabric)
+        model = analyse(self.fabric)
         for warning in model.warnings:
             self.module.warn(warning)
         valid = not model.errors and not (self.strict and model.warnings)
@@ -138,7 +138,7 @@ class FabricValidator(object):
             'valid': valid,
             'errors': list(model.errors),
             'fabric_warnings': list(model.warnings),
-            'summary': topology.summary(model),
+            'summary': summary(model),
         }
         if not valid:
             problems = list(model.errors) + (list(model.warnings) if self.strict else [])
