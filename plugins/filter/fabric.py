@@ -75,10 +75,14 @@ def fabric_differences(fabric, host, facts):
     return differences.differences(fabric, host, facts)
 
 
+def fabric_slice_differences(host_slice, facts):
+    return differences.slice_differences(host_slice, facts)
+
+
 class FilterModule(object):
     """rdma.ha_storage fabric model filters."""
 
     def filters(self):
         funcs = (canonical_guid, srpt_wwn, srp_port_id, pkey_interface, ipoib_max_mtu, mac_to_guid, lio_wwid,
-                 fabric_host_slice, fabric_errors, fabric_warnings, fabric_differences)
+                 fabric_host_slice, fabric_errors, fabric_warnings, fabric_differences, fabric_slice_differences)
         return dict((f.__name__, _wrap(f.__name__, f)) for f in funcs)

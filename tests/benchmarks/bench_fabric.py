@@ -17,16 +17,20 @@ initiators with IPoIB addresses, each pair exporting to its share of the initiat
              the filter fabric_host_slice costs
   model      the model work of a site run, as playbooks/site.yml does it now: one analysis, the
              summary and every host's slice (fabric.slices.host_slices), what fabric_validate computes
-  JSON       the JSON text of the fabric_validate result that carries them (json.dumps, as the module
-             prints its result; "MB" is its size)
+  JSON       the JSON text of the fabric_validate result that carries them: each slice as JSON text,
+             then the result (json.dumps, as the module prints it; "MB" is its size)
   site run   model + JSON, measured together
   old run    what the same site run cost before, projected: hosts x 3 filter calls (group_by,
              the drbd role or rdma_core's default, ...) x "1 slice" (the filter analysed the whole
              model on every call)
 
+  calls      Python and C function calls of the model work (counted once with sys.setprofile): the
+             measure of linearity that does not depend on caches or on other jobs of the machine
+
 Times are CPU seconds of this process (time.process_time, best of --repeat): on a shared
 machine wall clock also counts other jobs.  The last lines compare the first and the last size:
-x10 hosts should give about x10 time (linear).
+x10 hosts should give about x10 time (linear); small models fit the CPU caches, so the time of
+the smallest size can grow a little faster than the calls.
 Goal: site run of 10,000 ports (5,000 nodes) <= 2 s, linear.
 """
 
@@ -121,9 +125,31 @@ def model_work(fabric):
             'slices': fabric_slices.host_slices(model)}
 
 
+def to_json(result):
+    """The text fabric_validate prints: every slice as JSON text, in the JSON of the result."""
+    result = dict(result, slices=dict((host, json.dumps(part, separators=(',', ':')))
+                                      for host, part in result['slices'].items()))
+    return json.dumps(result)
+
+
 def site_run(fabric):
-    """model_work() and the JSON text of its result (what the module prints)."""
-    return json.dumps(model_work(fabric))
+    """model_work() and the JSON text of its result."""
+    return to_json(model_work(fabric))
+
+
+def calls(func):
+    """Number of function calls (Python and C) made by ``func()``."""
+    count = [0]
+
+    def profile(frame, event, arg):
+        if event in ('call', 'c_call'):
+            count[0] += 1
+    sys.setprofile(profile)
+    try:
+        func()
+    finally:
+        sys.setprofile(None)
+    return count[0]
 
 
 def best(func, repeat):
@@ -147,8 +173,9 @@ def main():
     sizes = [int(s) for s in args.sizes.split(',') if s.strip()]
     print('python %s on %s, %d CPUs; CPU seconds, best of %d (wall clock of the site run in brackets)'
           % (platform.python_version(), platform.machine(), os.cpu_count() or 0, args.repeat))
-    print('%7s %6s %7s %9s %8s %8s %7s %6s %5s %18s %9s' % (
-        'ports', 'nodes', 'volumes', 'validate', 'broken', '1 slice', 'model', 'JSON', 'MB', 'site run', 'old run'))
+    print('%7s %6s %7s %9s %8s %8s %7s %6s %5s %18s %9s %10s' % (
+        'ports', 'nodes', 'volumes', 'validate', 'broken', '1 slice', 'model', 'JSON', 'MB', 'site run', 'old run',
+        'calls'))
     rows = []
     for size in sizes:
         fabric = make_fabric(size)
@@ -167,17 +194,20 @@ def main():
         host = fabric['nodes'][0]['name']
         t_slice, dummy, dummy = best(lambda: fabric_slices.host_slice(fabric, host), args.repeat)
         t_model, dummy, result = best(lambda: model_work(fabric), args.repeat)
-        t_json, dummy, text = best(lambda: json.dumps(result), args.repeat)
+        t_json, dummy, text = best(lambda: to_json(result), args.repeat)
         t_site, w_site, dummy = best(lambda: site_run(fabric), args.repeat)
         old = hosts * FILTER_CALLS_PER_HOST * t_slice
-        rows.append((hosts, t_model, t_json, t_site, old))
-        print('%7d %6d %7d %9.3f %8.3f %8.4f %7.3f %6.3f %5.1f %8.3f (%6.3f) %8.0fs' % (
-            ports, hosts, volumes, t_valid, t_broken, t_slice, t_model, t_json, len(text) / 1e6, t_site, w_site, old))
+        n_calls = calls(lambda: model_work(fabric))
+        rows.append((hosts, t_model, t_json, t_site, old, n_calls))
+        print('%7d %6d %7d %9.3f %8.3f %8.4f %7.3f %6.3f %5.1f %8.3f (%6.3f) %8.0fs %10d' % (
+            ports, hosts, volumes, t_valid, t_broken, t_slice, t_model, t_json, len(text) / 1e6, t_site, w_site, old,
+            n_calls))
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         size = last[0] / float(first[0])
-        print('%d -> %d hosts (x%.1f): model x%.1f, JSON x%.1f, site run x%.1f (linear: about x%.1f)' % (
-            first[0], last[0], size, last[1] / first[1], last[2] / first[2], last[3] / first[3], size))
+        print('%d -> %d hosts (x%.1f): model x%.1f, JSON x%.1f, site run x%.1f, calls x%.2f (linear: about x%.1f)' % (
+            first[0], last[0], size, last[1] / first[1], last[2] / first[2], last[3] / first[3], last[5] / first[5],
+            size))
     last = rows[-1]
     print('site run of %d hosts: %.2f s CPU (goal <= 2 s); before: about %.0f min (%d filter calls)' % (
         last[0], last[3], last[4] / 60.0, last[0] * FILTER_CALLS_PER_HOST))

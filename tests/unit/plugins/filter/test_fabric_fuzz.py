@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Hypothesis fuzzing of the fabric validator and the filters: every input gives a result or a clear
 error (FabricError / AnsibleFilterError), never another exception; a model without errors always
-yields a slice for each of its nodes."""
+yields a slice for each of its nodes, the same host by host as all at once, and the differences of a
+slice are those of the whole model."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.rdma.ha_storage.plugins.filter.fabric import FilterModule
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric import ids as fabric_ids
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric import model as fabric_model
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric import slices as fabric_slices
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.errors import FabricError
 from ansible_collections.rdma.ha_storage.plugins.module_utils.rdma_sysfs import RdmaSysfs
 
@@ -87,9 +89,14 @@ def check_model(fabric):
             else:
                 raise AssertionError('slice of an invalid model')
     else:
+        every = fabric_slices.host_slices(model)
         for name in model.nodes:
-            json.dumps(F['fabric_host_slice'](fabric, name))
-            assert isinstance(F['fabric_differences'](fabric, name, FACTS), list)
+            host_slice = F['fabric_host_slice'](fabric, name)
+            json.dumps(host_slice)
+            assert every[name] == host_slice
+            found = F['fabric_differences'](fabric, name, FACTS)
+            assert isinstance(found, list)
+            assert F['fabric_slice_differences'](host_slice, FACTS) == found
     return model
 
 
