@@ -18,7 +18,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.rdma.ha_storage.plugins.filter.fabric import FilterModule
-from ansible_collections.rdma.ha_storage.plugins.modules.rdma_facts import RdmaSysfs
+from ansible_collections.rdma.ha_storage.plugins.module_utils.rdma_sysfs import RdmaSysfs
 
 TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..')
 TOP = os.path.normpath(os.path.join(TESTS, '..'))
