@@ -7,7 +7,8 @@
 
 errors       FabricError (a ValueError) and how user values are shown in messages
 ids          identifiers: GUID, GID, SRP target/initiator port names, P_Key, IPoIB names, MAC, LUN WWID
-model        the fields of every entity (tables of validators), analyse(), summary()
+fields       every field of every entity: one table per entity (validator, required, default), one reader
+model        the entities and the rules between their fields, analyse(), summary()
 slices       host slices: host_slice() for one host, host_slices() for every host of one analysis
 differences  discovered rdma_facts against the model (or a host slice)
 

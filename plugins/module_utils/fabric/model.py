@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The fabric model ``rdma_fabric``: its fields, how each is read and checked, the entities.
+"""The fabric model ``rdma_fabric``: its entities, the rules between their fields, the analysis.
 
-This file is the single place that knows the shape of ``rdma_fabric`` (docs/fabric.md is the
+With ``fields.py`` (every field of every entity, read and checked through one table per entity)
+this is the single place that knows the shape of ``rdma_fabric`` (docs/fabric.md is the
 authoritative schema).  :func:`analyse` parses, normalises and validates the whole model in one
 pass and returns a :class:`FabricModel` with every error and warning; ``slices.py`` cuts the
 per-host parts out of it and ``differences.py`` compares discovered facts with it.
@@ -18,13 +19,11 @@ Design notes
   overlap), which keeps validation of a 10,000-port model well under a second.
 * One pass, O(n): every check uses dictionaries keyed by the unique value (GUID, address,
   minor, ...) and the network overlap check sorts once.
-* Table-driven fields: each entity has a table (:class:`Entity`) listing every field with how it
-  is checked (a validator returning the normal form or raising :class:`FabricError`), whether
-  it is required and its default.  The tables are the known keys of the entities (unknown keys
-  warn), and :meth:`Entity.read` is the one "missing -> required or default, present -> check ->
-  error" path.  Rules between fields (a port reference needs device and port, the MTU default
-  depends on the IPoIB mode, ...) stay in the entity parsers below the tables.
-* Every value is read through :func:`_field`: an explicit null means the default.
+* Table-driven fields (``fields.py``): each entity has a table listing every field with how it
+  is checked, whether it is required and its default; the parsers here read every value
+  through it (``PORT.read(model, where, item, 'guid')``), so an explicit null means the default
+  everywhere.  Rules between fields (a port reference needs device and port, the MTU default
+  depends on the IPoIB mode, ...) are the parsers' own code.
 * Validation never stops at the first problem.  Every message starts with the entity it is
   about (``node stor-b port mlx4_0/1: ...``, ``partition storage: ...``,
   ``ha_pair pair1 volume vol0: ...``, ``srp: ...``) followed by the field.
@@ -37,49 +36,19 @@ import gc
 import ipaddress
 import re
 
-from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.errors import (
-    FabricError, is_int, show, type_name)
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.errors import FabricError, is_int, show, type_name
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.fields import (
+    INITIATOR_KINDS, INTERFACE, IPOIB_DEFAULT_MTU, KINDS, NAME_RE, NETWORK, NODE, PAIR, PARTITION, PORT, SRP,
+    SCSI_DEVICE_BLOCK_MAX_TIMEOUT, SRP_DEFAULTS, SRP_TIMERS, TOP, VOLUME, as_int, check_keys, entity_name,
+    list_of_dicts)
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.ids import (
-    DEFAULT_SUBNET_PREFIX, IPOIB_MAX_MTU, LIO_NAA_HEX_DIGITS, PKEY_FULL_MEMBER, guid_int, has_hex_digit,
-    is_netdev_name, lio_wwid, normalize_pkey, pkey_interface, prefix_int)
+    DEFAULT_SUBNET_PREFIX, IPOIB_MAX_MTU, LIO_NAA_HEX_DIGITS, PKEY_FULL_MEMBER, lio_wwid, pkey_interface)
 
 __all__ = ['FabricModel', 'analyse', 'fabric_errors', 'fabric_warnings', 'summary', 'require_valid', 'gc_paused']
 
-# ---------------------------------------------------------------------------------------------
-# Constants (kernel and protocol limits the rules are built on)
-# ---------------------------------------------------------------------------------------------
-IPOIB_DEFAULT_MTU = {'datagram': 2044, 'connected': 65520}
-MIN_MTU = 68                                             # IPv4 minimum
-ETHERNET_MAX_MTU = 65535
-DRBD_MAX_MINOR = (1 << 20) - 1
-SCSI_DEVICE_BLOCK_MAX_TIMEOUT = 600                      # include/scsi/scsi_device.h
-INT_MAX = 2 ** 31 - 1                                    # sysfs timers are parsed with kstrtoint()
-LUN_SERIAL_MAX = 253                                     # INQUIRY_VPD_SERIAL_LEN - 1
-
-KINDS = ('storage', 'initiator', 'esx')
-INITIATOR_KINDS = ('initiator', 'esx')
-LINK_LAYERS = ('infiniband', 'ethernet')
-TRANSPORTS = ('ipoib', 'ethernet')
-PURPOSES = ('client', 'replication', 'management')
-IPOIB_MODES = ('datagram', 'connected')
-
-SRP_DEFAULTS = {
-    'reconnect_delay': 10,        # ib_srp defaults
-    'fast_io_fail_tmo': 15,
-    'dev_loss_tmo': 600,
-    'scsi_timeout': 30,           # SCSI command timeout (sd default)
-    'initiator_ext': '%016x' % DEFAULT_SUBNET_PREFIX,
-}
-SRP_TIMERS = ('reconnect_delay', 'fast_io_fail_tmo', 'dev_loss_tmo')
-TOP_KEYS = frozenset(('partitions', 'networks', 'nodes', 'ha_pairs', 'srp'))
-
-_NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\Z')
-_HOSTNAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}\Z')
 _DEVICE_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z')
 _PORT_REF_RE = re.compile(r'^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})/([0-9]{1,3})\Z')
-_INT_RE = re.compile(r'^[+-]?[0-9]{1,18}\Z')
 _DIGITS_RE = re.compile(r'^[0-9]+\Z')
-_SERIAL_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._:-]*\Z')
 _PATH_BAD = re.compile(r'[\s\x00]')
 
 
@@ -123,321 +92,6 @@ def require_valid(model):
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading fields: one rule for null, one table per entity
-# ---------------------------------------------------------------------------------------------
-def _field(mapping, key, default=None):
-    """The value of a field of the model; an explicit null is the same as leaving the field out.
-
-    A bare ``key:`` in YAML gives null, and ``dict.get(key, default)`` would pass it on as None
-    (a peer's DRBD file would read ``on None {``).  Every reader of this file goes through this
-    one function, so a null takes the documented default, and a null required field is "required".
-    """
-    value = mapping.get(key)
-    return default if value is None else value
-
-
-_TABLE_DEFAULT = object()
-
-
-class Field(object):
-    """One field of an entity: how it is checked, whether it is required, its default.
-
-    ``check(model, key, value)`` returns the normal form of a present value or raises
-    :class:`FabricError` with a message that starts with the field (``mtu 67 is out of range``);
-    None means the raw value is returned (the entity parser checks it, with other fields).
-    ``default`` is returned as it is for a missing field, so it is written in normal form.
-    """
-
-    __slots__ = ('key', 'check', 'required', 'default')
-
-    def __init__(self, key, check=None, required=False, default=None):
-        self.key = key
-        self.check = check
-        self.required = required
-        self.default = default
-
-
-class Entity(object):
-    """The table of an entity's fields, in schema order; its keys are the entity's known keys."""
-
-    def __init__(self, *fields):
-        self.fields = dict((f.key, f) for f in fields)
-        self.keys = frozenset(self.fields)
-
-    def read(self, model, where, mapping, key, default=_TABLE_DEFAULT):
-        """The checked value of field ``key`` of ``mapping``, or its default; problems go to ``model``.
-
-        Missing (or null): "<key> is required" when required (with the validator's hint, e.g.
-        "(one of storage, initiator, esx)"), else the default (``default`` overrides the table's
-        when it depends on another field).  Present: the validator's normal form, or None after
-        reporting its message.
-        """
-        spec = self.fields[key]
-        value = _field(mapping, key)
-        if value is None:
-            if spec.required:
-                model.error(where, '%s is required%s' % (key, getattr(spec.check, 'hint', '')))
-            return spec.default if default is _TABLE_DEFAULT else default
-        if spec.check is None:
-            return value
-        try:
-            return spec.check(model, key, value)
-        except FabricError as exc:
-            model.error(where, str(exc))
-            return None
-
-
-def _as_int(value):
-    """An int, or a string of decimal digits, as int; None for anything else."""
-    if is_int(value):
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if _INT_RE.match(text):
-            return int(text)
-    return None
-
-
-# --- validators: (model, key, value) -> normal form, or FabricError ---------------------------
-class OneOf(object):
-    """A keyword out of ``choices``, any case, surrounding spaces ignored; normal form lower case."""
-
-    def __init__(self, choices):
-        self.choices = choices
-        self.hint = ' (one of %s)' % ', '.join(choices)
-
-    def __call__(self, model, key, value):
-        if isinstance(value, str) and value.strip().lower() in self.choices:
-            return value.strip().lower()
-        raise FabricError('%s %s is not one of %s' % (key, show(value), ', '.join(self.choices)))
-
-
-class IntIn(object):
-    """An integer (or a string of decimal digits) from ``low`` to ``high``."""
-
-    def __init__(self, low, high):
-        self.low, self.high = low, high
-
-    def __call__(self, model, key, value):
-        number = _as_int(value)
-        if number is None:
-            raise FabricError('%s %s is not an integer' % (key, show(value)))
-        if number < self.low or number > self.high:
-            raise FabricError('%s %d is out of range (%d..%d)' % (key, number, self.low, self.high))
-        return number
-
-
-class NetdevName(object):
-    """A network interface name; ``hint`` follows the message (ports spell the rule out)."""
-
-    def __init__(self, hint=''):
-        self.rule = hint
-
-    def __call__(self, model, key, value):
-        if not is_netdev_name(value):
-            raise FabricError('%s %s is not a network interface name%s' % (key, show(value), self.rule))
-        return value
-
-
-def _pkey(model, key, value):
-    return normalize_pkey(value)
-
-
-def _prefix(model, key, value):
-    return prefix_int(value, key)
-
-
-def _port_guid(model, key, value):
-    guid = guid_int(value)
-    if guid == 0:
-        raise FabricError('guid 0x0000000000000000 is not a valid port GUID')
-    return guid
-
-
-def _rate(model, key, value):
-    rate = value
-    if isinstance(rate, str):
-        try:
-            rate = float(rate.strip()) if len(rate) < 20 else None
-        except ValueError:
-            rate = None
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < 100000:
-        raise FabricError('rate %s is not a positive number of Gb/s' % show(value))
-    return int(rate) if rate == int(rate) else rate
-
-
-def _hostname(model, key, value):
-    if not isinstance(value, str) or not _HOSTNAME_RE.match(value):
-        raise FabricError('hostname %s is not a host name' % show(value))
-    return value
-
-
-def _cidr(model, key, value):
-    if not isinstance(value, str) or '/' not in value or len(value) > 64:
-        raise FabricError('cidr %s is not a network in CIDR notation (e.g. 10.10.0.0/24)' % show(value))
-    try:
-        return ipaddress.ip_network(value.strip(), strict=True)
-    except ValueError:
-        pass
-    try:
-        loose = ipaddress.ip_network(value.strip(), strict=False)
-    except ValueError:
-        raise FabricError('cidr %s is not a network in CIDR notation (e.g. 10.10.0.0/24)' % show(value))
-    raise FabricError('cidr %s has host bits set (did you mean %s?)' % (value, loose))
-
-
-def _address(model, key, value):
-    if not isinstance(value, str) or len(value) > 45:
-        raise FabricError('address %s is not an IP address' % show(value))
-    text = value.strip()
-    if '/' in text:
-        raise FabricError('address %s must be given without a prefix length (the network gives it)' % text)
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        raise FabricError('address %s is not an IP address' % show(value))
-
-
-def _declared_network(model, key, value):
-    if not isinstance(value, str) or value not in model.networks:
-        raise FabricError('%s %s is not a declared network' % (key, show(value)))
-    return value
-
-
-def _lun_serial(model, key, value):
-    serial = str(value) if is_int(value) and value >= 0 else value
-    if not isinstance(serial, str) or not _SERIAL_RE.match(serial) or len(serial) > LUN_SERIAL_MAX:
-        raise FabricError('lun_serial %s is invalid (letters, digits, ".", "_", ":" and "-", at most %d '
-                          'characters)' % (show(serial), LUN_SERIAL_MAX))
-    if not has_hex_digit(serial):
-        raise FabricError('lun_serial %s has no hex digit; LIO derives the LUN WWID from its hex digits' % serial)
-    return serial
-
-
-def _srp_timer(model, key, value):
-    """Seconds, or "off" / a negative number (disabled: -1)."""
-    if isinstance(value, str) and value.strip().lower() == 'off':
-        return -1
-    number = _as_int(value)
-    if number is None:
-        raise FabricError('%s %s is not a number of seconds or "off"' % (key, show(value)))
-    if number > INT_MAX or number < -INT_MAX:
-        raise FabricError('%s %d is out of range (the kernel parses it as a 32-bit int)' % (key, number))
-    return -1 if number < 0 else number
-
-
-def _scsi_timeout(model, key, value):
-    number = _as_int(value)
-    if number is None or not 1 <= number <= INT_MAX:
-        raise FabricError('scsi_timeout %s is not a positive number of seconds' % show(value))
-    return number
-
-
-# --- the tables (docs/fabric.md, "Schema") ------------------------------------------------------
-PARTITION = Entity(
-    Field('name'),
-    Field('pkey', _pkey, required=True),
-    Field('ipoib_mode', OneOf(IPOIB_MODES), default='datagram'),
-    Field('mtu', IntIn(MIN_MTU, 10 ** 9)),                        # default: IPOIB_DEFAULT_MTU of the mode
-)
-NETWORK = Entity(
-    Field('name'),
-    Field('cidr', _cidr, required=True),
-    Field('transport', OneOf(TRANSPORTS), required=True),
-    Field('partition'),                                           # required for ipoib, refused for ethernet
-    Field('purpose', OneOf(PURPOSES), default='client'),
-    Field('mtu', IntIn(MIN_MTU, ETHERNET_MAX_MTU)),               # ethernet only
-)
-NODE = Entity(
-    Field('name'),
-    Field('hostname', _hostname),                                 # default: the name
-    Field('kind', OneOf(KINDS), required=True),
-    Field('ports'),
-    Field('interfaces'),
-)
-PORT = Entity(
-    Field('device'),                                              # device and port make the reference
-    Field('port'),
-    Field('guid', _port_guid, required=True),
-    Field('link_layer', OneOf(LINK_LAYERS), default='infiniband'),
-    Field('rate', _rate),
-    Field('netdev', NetdevName(' (1-15 characters, no "/", ":" or spaces)')),
-    Field('subnet_prefix', _prefix, default=DEFAULT_SUBNET_PREFIX),
-)
-INTERFACE = Entity(
-    Field('network'),                                             # a declared network, once per node
-    Field('address', _address, required=True),
-    Field('port'),                                                # a port of the node
-    Field('netdev', NetdevName()),
-)
-PAIR = Entity(
-    Field('name'),
-    Field('nodes'),                                               # two storage nodes
-    Field('initial_primary'),                                     # default: the first node
-    Field('replication_network', _declared_network, required=True),
-    Field('client_network', _declared_network, required=True),
-    Field('volumes'),
-)
-VOLUME = Entity(
-    Field('name'),
-    Field('backing_device'),                                      # a path, or {node: path} for the pair
-    Field('drbd_minor', IntIn(0, DRBD_MAX_MINOR), required=True),
-    Field('drbd_port', IntIn(1, 65535), required=True),
-    Field('lun_serial', _lun_serial, required=True),
-    Field('initiators'),
-)
-SRP = Entity(
-    Field('reconnect_delay', _srp_timer, default=SRP_DEFAULTS['reconnect_delay']),
-    Field('fast_io_fail_tmo', _srp_timer, default=SRP_DEFAULTS['fast_io_fail_tmo']),
-    Field('dev_loss_tmo', _srp_timer, default=SRP_DEFAULTS['dev_loss_tmo']),
-    Field('scsi_timeout', _scsi_timeout, default=SRP_DEFAULTS['scsi_timeout']),
-    Field('initiator_ext', _prefix, default=DEFAULT_SUBNET_PREFIX),
-)
-
-
-# --- generic entity helpers ---------------------------------------------------------------------
-def _check_keys(model, where, data, allowed):
-    for key in data:
-        if key not in allowed:
-            model.warn(where, 'unknown field %s ignored (known: %s)' % (show(str(key)), ', '.join(sorted(allowed))))
-
-
-def _list_of_dicts(model, where, data, key, required=False):
-    """Return the list under ``key``, reporting a wrong type; items are checked by the caller."""
-    value = _field(data, key)
-    if value is None:
-        if required:
-            model.error(where, '%s is required' % key)
-        return []
-    if not isinstance(value, (list, tuple)):
-        model.error(where, '%s must be a list, got %s' % (key, type_name(value)))
-        return []
-    return value
-
-
-def _entity_name(model, item, index, collection, singular, names):
-    """Validate an entity's ``name``; return (name or None, where)."""
-    position = '%s[%d]' % (collection, index)
-    if not isinstance(item, dict):
-        model.error(position, 'must be a mapping, got %s' % type_name(item))
-        return None, None
-    name = _field(item, 'name')
-    if name is None:
-        model.error(position, 'name is required')
-        return None, position
-    if not isinstance(name, str) or not _NAME_RE.match(name):
-        model.error(position, 'name %s is invalid (letters, digits, "_", "." and "-", at most 63 characters)'
-                    % show(name))
-        return None, position
-    where = '%s %s' % (singular, name)
-    if name in names:
-        model.error(where, 'name is not unique (%s[%d] has the same name)' % (collection, names[name]))
-        return None, where
-    names[name] = index
-    return str(name), where
-
-
-# ---------------------------------------------------------------------------------------------
 # Partitions
 # ---------------------------------------------------------------------------------------------
 def _warn_hex_lookalike(model, where, value, pkey):
@@ -463,14 +117,14 @@ def _warn_hex_lookalike(model, where, value, pkey):
 def _parse_partitions(model, fabric):
     names = {}
     pkeys = {}
-    for index, item in enumerate(_list_of_dicts(model, 'rdma_fabric', fabric, 'partitions')):
-        name, where = _entity_name(model, item, index, 'partitions', 'partition', names)
+    for index, item in enumerate(list_of_dicts(model, 'rdma_fabric', fabric, 'partitions')):
+        name, where = entity_name(model, item, index, 'partitions', 'partition', names)
         if where is None:
             continue
-        _check_keys(model, where, item, PARTITION.keys)
+        check_keys(model, where, item, PARTITION.keys)
         pkey = PARTITION.read(model, where, item, 'pkey')
         if pkey is not None:
-            _warn_hex_lookalike(model, where, _field(item, 'pkey'), pkey)
+            _warn_hex_lookalike(model, where, PARTITION.raw(item, 'pkey'), pkey)
             if pkey in pkeys:
                 model.error(where, 'pkey 0x%04x is also used by %s' % (pkey, pkeys[pkey]))
             else:
@@ -496,11 +150,11 @@ def _parse_partitions(model, fabric):
 def _parse_networks(model, fabric):
     names = {}
     parsed = []
-    for index, item in enumerate(_list_of_dicts(model, 'rdma_fabric', fabric, 'networks')):
-        name, where = _entity_name(model, item, index, 'networks', 'network', names)
+    for index, item in enumerate(list_of_dicts(model, 'rdma_fabric', fabric, 'networks')):
+        name, where = entity_name(model, item, index, 'networks', 'network', names)
         if where is None:
             continue
-        _check_keys(model, where, item, NETWORK.keys)
+        check_keys(model, where, item, NETWORK.keys)
         net = NETWORK.read(model, where, item, 'cidr')
         transport = NETWORK.read(model, where, item, 'transport')
         purpose = NETWORK.read(model, where, item, 'purpose')
@@ -517,7 +171,7 @@ def _parse_networks(model, fabric):
         else:
             partition = None
         mtu = None
-        if _field(item, 'mtu') is not None:
+        if NETWORK.raw(item, 'mtu') is not None:
             if transport == 'ipoib':
                 model.error(where, 'mtu of an ipoib network comes from its partition; set it there')
             else:
@@ -562,7 +216,7 @@ def _parse_port(model, node_where, node_name, item, index, refs, guids):
         return None
     device = PORT.read(model, position, item, 'device')
     raw_number = PORT.read(model, position, item, 'port')
-    number = _as_int(raw_number)
+    number = as_int(raw_number)
     ref = None
     if isinstance(device, str) and _DEVICE_RE.match(device) and number is not None and 1 <= number <= 255:
         ref = '%s/%d' % (device, number)
@@ -577,7 +231,7 @@ def _parse_port(model, node_where, node_name, item, index, refs, guids):
             model.error(where, 'port is required (port number, 1 for single-port devices)')
         elif number is None or not 1 <= number <= 255:
             model.error(where, 'port %s is not a port number (1..255)' % show(raw_number))
-    _check_keys(model, where, item, PORT.keys)
+    check_keys(model, where, item, PORT.keys)
     if ref is not None:
         if ref in refs:
             model.error(where, 'port is declared twice')
@@ -613,9 +267,9 @@ def _parse_interface(model, node_where, node, item, index, addresses):
         return None
     net_name = INTERFACE.read(model, position, item, 'network')
     network = model.networks.get(net_name) if isinstance(net_name, str) else None
-    where = '%s interface %s' % (node_where, net_name) if isinstance(net_name, str) and _NAME_RE.match(net_name) \
+    where = '%s interface %s' % (node_where, net_name) if isinstance(net_name, str) and NAME_RE.match(net_name) \
         else position
-    _check_keys(model, where, item, INTERFACE.keys)
+    check_keys(model, where, item, INTERFACE.keys)
     if net_name is None:
         model.error(where, 'network is required')
     elif network is None:
@@ -708,14 +362,14 @@ def _parse_nodes(model, fabric):
     hostnames = {}
     guids = {}
     addresses = {}
-    items = _list_of_dicts(model, 'rdma_fabric', fabric, 'nodes', required=True)
-    if isinstance(_field(fabric, 'nodes'), (list, tuple)) and not items:
+    items = list_of_dicts(model, 'rdma_fabric', fabric, 'nodes', required=True)
+    if isinstance(TOP.raw(fabric, 'nodes'), (list, tuple)) and not items:
         model.error('rdma_fabric', 'nodes is empty: declare at least the storage nodes')
     for index, item in enumerate(items):
-        name, where = _entity_name(model, item, index, 'nodes', 'node', names)
+        name, where = entity_name(model, item, index, 'nodes', 'node', names)
         if where is None:
             continue
-        _check_keys(model, where, item, NODE.keys)
+        check_keys(model, where, item, NODE.keys)
         hostname = NODE.read(model, where, item, 'hostname', default=name)
         if hostname is not None:
             if hostname in hostnames:
@@ -725,11 +379,11 @@ def _parse_nodes(model, fabric):
         kind = NODE.read(model, where, item, 'kind')
         node = {'name': name, 'hostname': hostname, 'kind': kind, 'ports': [], 'interfaces': [],
                 '_ports': {}, '_ifaces': {}, '_label': name or where}
-        for p_index, p_item in enumerate(_list_of_dicts(model, where, item, 'ports')):
+        for p_index, p_item in enumerate(list_of_dicts(model, where, item, 'ports')):
             port = _parse_port(model, where, name or where, p_item, p_index, node['_ports'], guids)
             if port is not None:
                 node['ports'].append(port)
-        for i_index, i_item in enumerate(_list_of_dicts(model, where, item, 'interfaces')):
+        for i_index, i_item in enumerate(list_of_dicts(model, where, item, 'interfaces')):
             iface = _parse_interface(model, where, node, i_item, i_index, addresses)
             if iface is not None:
                 node['interfaces'].append(iface)
@@ -820,8 +474,8 @@ def _check_pair_networks(model, where, pair_nodes, repl, client):
 
 def _parse_volume(model, vwhere, label, vname, v_item, pair_nodes, client, used):
     """One volume of a pair; ``used`` holds what must be unique (per node, and fabric-wide)."""
-    _check_keys(model, vwhere, v_item, VOLUME.keys)
-    backing = _parse_backing(model, vwhere, _field(v_item, 'backing_device'), pair_nodes)
+    check_keys(model, vwhere, v_item, VOLUME.keys)
+    backing = _parse_backing(model, vwhere, VOLUME.raw(v_item, 'backing_device'), pair_nodes)
     minor = VOLUME.read(model, vwhere, v_item, 'drbd_minor')
     port = VOLUME.read(model, vwhere, v_item, 'drbd_port')
     for member in pair_nodes:
@@ -847,7 +501,7 @@ def _parse_volume(model, vwhere, label, vname, v_item, pair_nodes, client, used)
             used['serials'][serial] = label
             used['wwids'][wwid] = label
     initiators = []
-    raw = _field(v_item, 'initiators')
+    raw = VOLUME.raw(v_item, 'initiators')
     if raw is None or (isinstance(raw, (list, tuple)) and not raw):
         model.warn(vwhere, 'initiators is empty: the volume is exported to no initiator')
     elif not isinstance(raw, (list, tuple)):
@@ -889,11 +543,11 @@ def _check_initiator(model, vwhere, ini, initiators, listed, client):
 def _parse_pairs(model, fabric):
     names = {}
     used = {'per_node': {}, 'serials': {}, 'wwids': {}, 'exported_to': set()}
-    for index, item in enumerate(_list_of_dicts(model, 'rdma_fabric', fabric, 'ha_pairs')):
-        name, where = _entity_name(model, item, index, 'ha_pairs', 'ha_pair', names)
+    for index, item in enumerate(list_of_dicts(model, 'rdma_fabric', fabric, 'ha_pairs')):
+        name, where = entity_name(model, item, index, 'ha_pairs', 'ha_pair', names)
         if where is None:
             continue
-        _check_keys(model, where, item, PAIR.keys)
+        check_keys(model, where, item, PAIR.keys)
         members = PAIR.read(model, where, item, 'nodes')
         pair_nodes = _pair_nodes(model, where, members)
         complete = len(pair_nodes) == 2
@@ -911,9 +565,9 @@ def _parse_pairs(model, fabric):
             for member in pair_nodes:
                 model.pair_of_node[member] = name
         volume_names = {}
-        for v_index, v_item in enumerate(_list_of_dicts(model, where, item, 'volumes')):
-            vname, vwhere = _entity_name(model, v_item, v_index, '%s volumes' % where, '%s volume' % where,
-                                         volume_names)
+        for v_index, v_item in enumerate(list_of_dicts(model, where, item, 'volumes')):
+            vname, vwhere = entity_name(model, v_item, v_index, '%s volumes' % where, '%s volume' % where,
+                                        volume_names)
             if vwhere is None:
                 continue
             label = '%s volume %s' % (where, vname or '#%d' % v_index)
@@ -933,11 +587,11 @@ def _parse_pairs(model, fabric):
 # SRP timers
 # ---------------------------------------------------------------------------------------------
 def _parse_srp(model, fabric):
-    raw = _field(fabric, 'srp', {})
+    raw = TOP.raw(fabric, 'srp', {})
     if not isinstance(raw, dict):
         model.error('srp', 'must be a mapping, got %s' % type_name(raw))
         return
-    _check_keys(model, 'srp', raw, SRP.keys)
+    check_keys(model, 'srp', raw, SRP.keys)
     timers = dict((key, SRP.read(model, 'srp', raw, key)) for key in SRP_TIMERS)
     scsi = SRP.read(model, 'srp', raw, 'scsi_timeout')
     ext = SRP.read(model, 'srp', raw, 'initiator_ext')
@@ -996,7 +650,7 @@ def analyse(fabric):
                     % type_name(fabric))
         return model
     with gc_paused():
-        _check_keys(model, 'rdma_fabric', fabric, TOP_KEYS)
+        check_keys(model, 'rdma_fabric', fabric, TOP.keys)
         _parse_partitions(model, fabric)
         _parse_networks(model, fabric)
         _parse_nodes(model, fabric)

@@ -19,9 +19,9 @@ a caller may change one without touching another, and YAML dumps show no aliases
 from __future__ import annotations
 
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.errors import FabricError, show
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.fields import INITIATOR_KINDS
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.ids import gid_string
-from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.model import (
-    INITIATOR_KINDS, analyse, gc_paused, require_valid)
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.model import analyse, gc_paused, require_valid
 
 __all__ = ['host_slice', 'host_slices', 'Slicer']
 

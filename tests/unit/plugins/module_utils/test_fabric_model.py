@@ -13,6 +13,7 @@ import re
 import pytest
 import yaml
 
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric import fields as fabric_fields
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric import ids as fabric_ids
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric import model as fabric_model
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric import slices as fabric_slices
@@ -61,7 +62,7 @@ def test_docs_example_is_the_fixture():
 
 def test_minimal_model_uses_defaults():
     model = fabric_model.analyse({'nodes': [{'name': 'init-1', 'kind': 'initiator',
-                                         'ports': [{'device': 'mlx5_0', 'port': 1, 'guid': 1}]}]})
+                                             'ports': [{'device': 'mlx5_0', 'port': 1, 'guid': 1}]}]})
     assert model.errors == []
     assert model.nodes['init-1']['hostname'] == 'init-1'
     assert model.nodes['init-1']['ports'][0]['link_layer'] == 'infiniband'
@@ -790,12 +791,31 @@ def test_null_required_field_is_required(fabric, path, message):
 
 
 def test_every_field_is_read_through_field():
-    # the null rule lives in fabric.model._field; a dict.get() on the model would bypass it
+    # the null rule lives in fabric.fields._field; a dict.get() on the model would bypass it
+    with open(fabric_fields.__file__) as handle:
+        fields_source = handle.read()
+    assert re.findall(r'\b(?!dict\b)\w+\.get\(', fields_source) == ['mapping.get(']   # _field (and its docstring)
     with open(fabric_model.__file__) as handle:
-        source = handle.read()
-    parse = source[source.index('_TABLE_DEFAULT = object()'):source.index('# Public API')]   # all after _field
-    assert re.findall(r'\b(?:item|v_item|data|raw|fabric|mapping)\.get\(', parse) == []
+        parse = handle.read()
+    parse = parse[parse.index('# Partitions'):parse.index('# Public API')]
+    # the entity parsers read user mappings only through the tables (Entity.read / Entity.raw)
+    assert re.findall(r'\b(?:item|v_item|data|raw|fabric|mapping|value)\.get\(', parse) == []
     assert re.findall(r'\b(?:item|v_item|data|raw|fabric|mapping)\[', parse) == []
+    assert '_field(' not in parse
+
+
+def test_every_field_of_the_schema_is_in_a_table():
+    # the known keys of each entity are its table; docs/fabric.md lists the same fields
+    with open(DOC) as handle:
+        doc = handle.read()
+    for section, table in (('partitions', fabric_fields.PARTITION), ('networks', fabric_fields.NETWORK),
+                           ('nodes', fabric_fields.NODE), ('nodes[].ports', fabric_fields.PORT),
+                           ('nodes[].interfaces', fabric_fields.INTERFACE), ('ha_pairs', fabric_fields.PAIR),
+                           ('ha_pairs[].volumes', fabric_fields.VOLUME), ('srp', fabric_fields.SRP)):
+        heading = re.search(r'\n#+ %s\n' % re.escape(section), doc)
+        body = doc[heading.end():doc.index('\n#', heading.end())]
+        documented = re.findall(r'^\| `([a-z_]+)` \|', body, re.M)
+        assert documented == list(table.fields), section
 
 
 # --- P_Keys that look like hex ----------------------------------------------------------------
