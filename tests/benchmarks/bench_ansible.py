@@ -83,13 +83,16 @@ class CallbackModule(CallbackBase):
 
 VALIDATE = {'name': 'validate', 'delegate_to': 'localhost', 'run_once': True, 'register': 'rdma_fabric_validation',
             'rdma.ha_storage.fabric_validate': {'fabric': '{{ rdma_fabric }}'}}
+
+
+def _validate(**options):
+    return dict(VALIDATE, **{'rdma.ha_storage.fabric_validate': dict({'fabric': '{{ rdma_fabric }}'}, **options)})
+
+
 VARIANTS = {
-    'baseline': ([dict(VALIDATE, **{'rdma.ha_storage.fabric_validate': {'fabric': '{{ rdma_fabric }}',
-                                                                         'slice_hosts': []}})],
-                 '{{ inventory_hostname }}'),
-    'registered': ([dict(VALIDATE, **{'rdma.ha_storage.fabric_validate': {
-        'fabric': '{{ rdma_fabric }}', 'slice_hosts': '{{ ansible_play_hosts_all }}'}})],
-        "{{ rdma_fabric_validation['slices'][inventory_hostname] | from_json }}"),
+    'baseline': ([_validate(slice_hosts=[])], '{{ inventory_hostname }}'),
+    'registered': ([_validate(slice_hosts='{{ ansible_play_hosts_all }}')],
+                   "{{ rdma_fabric_validation['slices'][inventory_hostname] | from_json }}"),
     'every': ([VALIDATE], "{{ rdma_fabric_validation['slices'][inventory_hostname] | from_json }}"),
     'present': ([VALIDATE], '{{ inventory_hostname }}'),
     'filter': ([], '{{ rdma_fabric | rdma.ha_storage.fabric_host_slice(inventory_hostname) }}'),
@@ -153,8 +156,8 @@ def main():
         print('ansible-playbook, python %s, %d CPUs, %d forks; model of %d nodes, %d ports; %d hosts in the play'
               % (platform.python_version(), os.cpu_count() or 0, args.forks, len(names),
                  sum(len(n['ports']) for n in fabric['nodes']), len(hosts)))
-        print('%-11s %6s %11s %15s %12s %10s %9s' % ('variant', 'hosts', 'validate s', 'per-host task s',
-                                                  'ms per host', 'run wall s', 'run CPU s'))
+        print('%-11s %6s %11s %15s %12s %10s %9s' % (
+            'variant', 'hosts', 'validate s', 'per-host task s', 'ms per host', 'run wall s', 'run CPU s'))
         for name in [v.strip() for v in args.variants.split(',') if v.strip()]:
             chosen = hosts[:args.filter_hosts] if name == 'filter' else hosts
             validate, per_host, wall, cpu = run_variant(work, name, chosen, args.forks)
