@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,17 +106,49 @@ def guid_from_mac(mac: str) -> str:
     """The EUI-64 Soft-RoCE derives its node/port GUID from: flip the U/L bit, insert ff:fe.
 
     52:54:00:12:34:56 -> 0x505400fffe123456 (canonical "0x%016x" form of the fabric model).
+    The collection's rule (filter mac_to_guid, plugins/module_utils/fabric/ids.py), not a copy:
+    the lab and the model cannot disagree.  A non-MAC raises ValueError.
     """
-    parts = mac.lower().replace("-", ":").split(":")
-    if len(parts) != 6 or not all(len(p) == 2 for p in parts):
-        raise ValueError(f"not a MAC address: {mac!r}")
-    try:
-        octets = [int(p, 16) for p in parts]
-    except ValueError:
-        raise ValueError(f"not a MAC address: {mac!r}") from None
-    octets[0] ^= 0x02
-    eui = octets[:3] + [0xFF, 0xFE] + octets[3:]
-    return "0x" + "".join(f"{o:02x}" for o in eui)
+    return _fabric_ids().mac_to_guid(mac)
+
+
+# The checkout this lab/ belongs to; the collection must be imported from it, not from another one.
+_CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def collection_path() -> Path:
+    """The directory that makes this checkout importable as ansible_collections.rdma.ha_storage.
+
+    The first of $RDMA_COLLECTIONS (tools/env.sh), $RDMA_CACHE/collections (tools/setup.sh links
+    the checkout there) and the directory above the checkout when it is itself installed as
+    .../ansible_collections/rdma/ha_storage, whose ansible_collections/rdma/ha_storage is this
+    checkout.  The collection never imports lab/; lab/ imports the collection.
+    """
+    candidates = [os.environ.get("RDMA_COLLECTIONS"), str(CACHE / "collections"), str(_CHECKOUT.parent.parent.parent)]
+    for candidate in candidates:
+        if not candidate:
+            continue
+        try:
+            if (Path(candidate) / "ansible_collections" / "rdma" / "ha_storage").resolve() == _CHECKOUT:
+                return Path(candidate)
+        except OSError:
+            continue
+    raise ImportError(f"the collection rdma.ha_storage of {_CHECKOUT} cannot be imported: none of "
+                      f"{', '.join(c for c in candidates if c)} has ansible_collections/rdma/ha_storage "
+                      f"pointing at it (make setup links it into .cache/collections)")
+
+
+@functools.lru_cache(maxsize=None)
+def _fabric_ids():
+    """plugins/module_utils/fabric/ids.py of this checkout, imported on first use."""
+    root = str(collection_path())
+    if root not in sys.path:
+        sys.path.append(root)
+    from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric import ids
+    if not Path(ids.__file__).resolve().is_relative_to(_CHECKOUT):
+        raise ImportError(f"ansible_collections.rdma.ha_storage is already imported from {ids.__file__}, "
+                          f"not from this checkout {_CHECKOUT}")
+    return ids
 
 
 def sysfs_guid(guid: str) -> str:

@@ -1,5 +1,5 @@
 """The Ansible inventory the lab writes: hosts with their connection variables, and the fabric
-model `rdma_fabric` (the contract of docs/topology / common.md) describing the lab's VMs."""
+model `rdma_fabric` (the contract of docs/fabric.md) describing the lab's VMs."""
 
 from __future__ import annotations
 

@@ -5,22 +5,23 @@
 
 """Filters of the fabric model (rdma_fabric).
 
-Thin wrappers around plugins/module_utils/topology.py; each filter is documented in the
-YAML file of the same name next to this one (ansible-doc -t filter rdma.ha_storage.<name>).
+Thin wrappers around plugins/module_utils/fabric/; each filter is documented in the YAML file
+of the same name next to this one (ansible-doc -t filter rdma.ha_storage.<name>).
 """
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.rdma.ha_storage.plugins.module_utils import topology
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric import differences, ids, model, slices
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.errors import FabricError
 
 
 def _wrap(name, func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except topology.TopologyError as exc:
+        except FabricError as exc:
             raise AnsibleFilterError('%s: %s' % (name, exc))
         except TypeError as exc:
             # wrong number of arguments in the template
@@ -31,47 +32,51 @@ def _wrap(name, func):
 
 
 def canonical_guid(value):
-    return topology.canonical_guid(value)
+    return ids.canonical_guid(value)
 
 
 def srpt_wwn(value, form='rtslib', subnet_prefix='fe80000000000000'):
-    return topology.srpt_wwn(value, form=form, subnet_prefix=subnet_prefix)
+    return ids.srpt_wwn(value, form=form, subnet_prefix=subnet_prefix)
 
 
 def srp_port_id(value, initiator_ext=None, form='configfs'):
-    return topology.srp_port_id(value, initiator_ext=initiator_ext, form=form)
+    return ids.srp_port_id(value, initiator_ext=initiator_ext, form=form)
 
 
 def pkey_interface(parent, pkey):
-    return topology.pkey_interface(parent, pkey)
+    return ids.pkey_interface(parent, pkey)
 
 
 def ipoib_max_mtu(mode):
-    return topology.ipoib_max_mtu(mode)
+    return ids.ipoib_max_mtu(mode)
 
 
 def mac_to_guid(mac):
-    return topology.mac_to_guid(mac)
+    return ids.mac_to_guid(mac)
 
 
 def lio_wwid(serial):
-    return topology.lio_wwid(serial)
+    return ids.lio_wwid(serial)
 
 
 def fabric_host_slice(fabric, host):
-    return topology.host_slice(fabric, host)
+    return slices.host_slice(fabric, host)
 
 
 def fabric_errors(fabric):
-    return topology.fabric_errors(fabric)
+    return model.fabric_errors(fabric)
 
 
 def fabric_warnings(fabric):
-    return topology.fabric_warnings(fabric)
+    return model.fabric_warnings(fabric)
 
 
 def fabric_differences(fabric, host, facts):
-    return topology.differences(fabric, host, facts)
+    return differences.differences(fabric, host, facts)
+
+
+def fabric_slice_differences(host_slice, facts):
+    return differences.slice_differences(host_slice, facts)
 
 
 class FilterModule(object):
@@ -79,5 +84,5 @@ class FilterModule(object):
 
     def filters(self):
         funcs = (canonical_guid, srpt_wwn, srp_port_id, pkey_interface, ipoib_max_mtu, mac_to_guid, lio_wwid,
-                 fabric_host_slice, fabric_errors, fabric_warnings, fabric_differences)
+                 fabric_host_slice, fabric_errors, fabric_warnings, fabric_differences, fabric_slice_differences)
         return dict((f.__name__, _wrap(f.__name__, f)) for f in funcs)

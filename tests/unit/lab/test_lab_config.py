@@ -1,10 +1,13 @@
 """Pure logic of lab/config.py: MACs, Soft-RoCE GUIDs, addresses, kernel command line."""
 import base64
 import ipaddress
+from pathlib import Path
 
 import pytest
 
 from lab import config
+
+TOP = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize("mac, guid", [
@@ -92,3 +95,25 @@ def test_a_run_dir_too_deep_for_unix_sockets_is_refused_with_the_fix(tmp_path):
     config.check_socket_paths(tmp_path)
     with pytest.raises(ValueError, match="too long for unix sockets.*RDMA_CACHE"):
         config.check_socket_paths(tmp_path / ("d" * 100))
+
+
+def test_guid_from_mac_is_the_collections_rule():
+    # one copy of the MAC -> GUID rule: lab/ imports the collection's (plugins/module_utils/fabric/ids.py)
+    ids = config._fabric_ids()
+    assert Path(ids.__file__).resolve() == TOP / "plugins" / "module_utils" / "fabric" / "ids.py"
+    for vm in config.VMS:
+        mac = vm.mac(config.FABRIC.index)
+        assert config.guid_from_mac(mac) == ids.mac_to_guid(mac)
+    assert (config.collection_path() / "ansible_collections" / "rdma" / "ha_storage").resolve() == TOP
+
+
+def test_collection_path_must_lead_to_this_checkout(tmp_path, monkeypatch):
+    other = tmp_path / "ansible_collections" / "rdma"
+    other.mkdir(parents=True)
+    (other / "ha_storage").symlink_to(tmp_path)          # another checkout
+    monkeypatch.setenv("RDMA_COLLECTIONS", str(tmp_path))
+    assert config.collection_path() != tmp_path           # skipped for the next candidate
+    monkeypatch.setattr(config, "CACHE", tmp_path)
+    monkeypatch.setattr(config, "_CHECKOUT", tmp_path / "nowhere")
+    with pytest.raises(ImportError, match="cannot be imported"):
+        config.collection_path()

@@ -17,7 +17,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.rdma.ha_storage.plugins.filter.fabric import FilterModule
-from ansible_collections.rdma.ha_storage.plugins.modules.rdma_facts import RdmaSysfs
+from ansible_collections.rdma.ha_storage.plugins.module_utils.rdma_sysfs import RdmaSysfs
 from helpers import run
 
 TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..')
@@ -48,7 +48,7 @@ def test_every_documented_filter_is_provided():
     documented = sorted(f[:-4] for f in os.listdir(folder) if f.endswith('.yml'))
     assert documented == sorted(F)
     for name in ('fabric_host_slice', 'fabric_errors', 'canonical_guid', 'srpt_wwn', 'srp_port_id', 'pkey_interface',
-                 'ipoib_max_mtu', 'fabric_differences'):
+                 'ipoib_max_mtu', 'fabric_differences', 'fabric_slice_differences'):
         assert name in F
 
 
@@ -180,6 +180,21 @@ def test_differences_of_fixture_host(fabric, facts):
 
 def test_differences_accept_wrapped_facts(fabric, facts):
     assert len(F['fabric_differences'](fabric, 'stor-a', {'rdma_facts': facts})) == 1
+
+
+def test_slice_differences_are_the_models(fabric, facts):
+    # the slice fabric_validate returns (JSON text, parsed) gives the same messages as the whole model
+    for name in ('stor-a', 'stor-b', 'init-2'):
+        host_slice = json.loads(json.dumps(F['fabric_host_slice'](fabric, name)))
+        assert F['fabric_slice_differences'](host_slice, facts) == F['fabric_differences'](fabric, name, facts)
+
+
+def test_slice_differences_need_a_slice(fabric, facts):
+    with pytest.raises(AnsibleFilterError, match='fabric_slice_differences: host slice must be the mapping returned by '
+                                                 'rdma.ha_storage.fabric_host_slice, got mapping'):
+        F['fabric_slice_differences'](fabric, facts)
+    with pytest.raises(AnsibleFilterError, match='fabric_slice_differences: rdma_facts must be the mapping'):
+        F['fabric_slice_differences'](F['fabric_host_slice'](fabric, 'stor-a'), [])
 
 
 def test_difference_guid_missing(fabric, facts):

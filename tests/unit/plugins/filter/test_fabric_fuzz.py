@@ -2,8 +2,9 @@
 # Copyright (c) 2026, rdma.ha_storage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Hypothesis fuzzing of the fabric validator and the filters: every input gives a result or a clear
-error (TopologyError / AnsibleFilterError), never another exception; a model without errors always
-yields a slice for each of its nodes."""
+error (FabricError / AnsibleFilterError), never another exception; a model without errors always
+yields a slice for each of its nodes, the same host by host as all at once, and the differences of a
+slice are those of the whole model."""
 
 from __future__ import annotations
 
@@ -17,8 +18,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.rdma.ha_storage.plugins.filter.fabric import FilterModule
-from ansible_collections.rdma.ha_storage.plugins.module_utils import topology
-from ansible_collections.rdma.ha_storage.plugins.modules.rdma_facts import RdmaSysfs
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric import ids as fabric_ids
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric import model as fabric_model
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric import slices as fabric_slices
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.errors import FabricError
+from ansible_collections.rdma.ha_storage.plugins.module_utils.rdma_sysfs import RdmaSysfs
 
 TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..')
 with open(os.path.join(TESTS, 'fixtures', 'fabric', 'example.yml')) as _handle:
@@ -71,11 +75,11 @@ def mutate(draw, base=None):
 
 
 def check_model(fabric):
-    model = topology.analyse(fabric)
+    model = fabric_model.analyse(fabric)
     assert all(isinstance(e, str) and e for e in model.errors)
     assert all(isinstance(w, str) and w for w in model.warnings)
     assert F['fabric_errors'](fabric) == model.errors
-    json.dumps(topology.summary(model))
+    json.dumps(fabric_model.summary(model))
     if model.errors:
         for name in list(model.nodes)[:2]:
             try:
@@ -85,9 +89,14 @@ def check_model(fabric):
             else:
                 raise AssertionError('slice of an invalid model')
     else:
+        every = fabric_slices.host_slices(model)
         for name in model.nodes:
-            json.dumps(F['fabric_host_slice'](fabric, name))
-            assert isinstance(F['fabric_differences'](fabric, name, FACTS), list)
+            host_slice = F['fabric_host_slice'](fabric, name)
+            json.dumps(host_slice)
+            assert every[name] == host_slice
+            found = F['fabric_differences'](fabric, name, FACTS)
+            assert isinstance(found, list)
+            assert F['fabric_slice_differences'](host_slice, FACTS) == found
     return model
 
 
@@ -156,12 +165,12 @@ def test_guid_spellings_agree(number):
 @given(st.integers(min_value=-5, max_value=0x1ffff) | st.text(max_size=8))
 def test_pkey_normalisation_is_idempotent(value):
     try:
-        number = topology.normalize_pkey(value)
-    except topology.TopologyError:
+        number = fabric_ids.normalize_pkey(value)
+    except FabricError:
         return
     assert number & 0x8000 and number & 0x7fff and number <= 0xffff
-    assert topology.normalize_pkey(number) == number
-    assert topology.normalize_pkey('0x%04x' % number) == number
+    assert fabric_ids.normalize_pkey(number) == number
+    assert fabric_ids.normalize_pkey('0x%04x' % number) == number
 
 
 @FUZZ

@@ -15,6 +15,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.slices import host_slice
 from ansible_collections.rdma.ha_storage.plugins.modules import fabric_validate
 from module_harness import module_args
 
@@ -54,6 +55,32 @@ def test_example_is_valid(capsys, fabric):
                                                 'ipoib_mode': 'connected', 'mtu': 65520}]
     assert result['summary']['nodes'] == {'storage': ['stor-a', 'stor-b'], 'initiator': ['init-1', 'init-2'],
                                           'esx': ['esx-1', 'esx-2']}
+
+
+def test_every_nodes_slice_is_returned_as_json_text(capsys, fabric):
+    result, rc = run(capsys, {'fabric': fabric})
+    assert rc == 0
+    assert list(result['slices']) == ['stor-a', 'stor-b', 'init-1', 'init-2', 'esx-1', 'esx-2']
+    for name, text in result['slices'].items():
+        assert json.loads(text) == host_slice(fabric, name)
+
+
+def test_slices_of_the_play_hosts_only(capsys, fabric):
+    # hosts of the play that are not nodes are left out (the play's own check names them); duplicates once
+    result, rc = run(capsys, {'fabric': fabric, 'slice_hosts': ['init-2', 'not-a-node', 'stor-a', 'init-2']})
+    assert rc == 0 and list(result['slices']) == ['init-2', 'stor-a']
+    result, rc = run(capsys, {'fabric': fabric, 'slice_hosts': []})
+    assert rc == 0 and result['slices'] == {}
+
+
+def test_no_slices_of_an_invalid_model(capsys, fabric):
+    fabric['srp']['reconnect_delay'] = 0
+    result, rc = run(capsys, {'fabric': fabric})
+    assert rc == 1 and result['slices'] == {}
+    fabric['srp']['reconnect_delay'] = 10
+    fabric['nodes'][0]['colour'] = 'blue'
+    result, rc = run(capsys, {'fabric': fabric, 'warnings_as_errors': True})
+    assert rc == 1 and result['slices'] == {}
 
 
 def test_invalid_model_fails_listing_every_problem(capsys, fabric):

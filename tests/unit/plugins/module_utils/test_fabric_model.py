@@ -2,7 +2,7 @@
 # Copyright (c) 2026, rdma.ha_storage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fabric model rules, one test per rule: the documented example (tests/fixtures/fabric/example.yml,
-same as docs/topology.md) is valid; each broken variant fails with the expected message."""
+same as docs/fabric.md) is valid; each broken variant fails with the expected message."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.rdma.ha_storage.plugins.module_utils import topology
-from ansible_collections.rdma.ha_storage.plugins.module_utils.topology import TopologyError
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric import fields as fabric_fields
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric import ids as fabric_ids
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric import model as fabric_model
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric import slices as fabric_slices
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.errors import FabricError
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures', 'fabric', 'example.yml')
-DOC = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'docs', 'topology.md')
+DOC = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'docs', 'fabric.md')
 
 with open(EXAMPLE) as _handle:
     _EXAMPLE = yaml.safe_load(_handle)['rdma_fabric']
@@ -33,23 +36,23 @@ def node(fabric, name):
 
 
 def errors(fabric):
-    return topology.fabric_errors(fabric)
+    return fabric_model.fabric_errors(fabric)
 
 
 def warnings(fabric):
-    return topology.fabric_warnings(fabric)
+    return fabric_model.fabric_warnings(fabric)
 
 
 # --- the example ------------------------------------------------------------------------------
 def test_example_is_valid_without_warnings(fabric):
-    model = topology.analyse(fabric)
+    model = fabric_model.analyse(fabric)
     assert model.errors == []
     assert model.warnings == []
     assert sorted(model.nodes) == ['esx-1', 'esx-2', 'init-1', 'init-2', 'stor-a', 'stor-b']
 
 
 def test_docs_example_is_the_fixture():
-    """docs/topology.md carries the same example as the fixture (the fixture is the tested copy)."""
+    """docs/fabric.md carries the same example as the fixture (the fixture is the tested copy)."""
     with open(DOC) as handle:
         text = handle.read()
     start = text.index('```yaml\nrdma_fabric:')
@@ -58,8 +61,8 @@ def test_docs_example_is_the_fixture():
 
 
 def test_minimal_model_uses_defaults():
-    model = topology.analyse({'nodes': [{'name': 'init-1', 'kind': 'initiator',
-                                         'ports': [{'device': 'mlx5_0', 'port': 1, 'guid': 1}]}]})
+    model = fabric_model.analyse({'nodes': [{'name': 'init-1', 'kind': 'initiator',
+                                             'ports': [{'device': 'mlx5_0', 'port': 1, 'guid': 1}]}]})
     assert model.errors == []
     assert model.nodes['init-1']['hostname'] == 'init-1'
     assert model.nodes['init-1']['ports'][0]['link_layer'] == 'infiniband'
@@ -75,14 +78,14 @@ def test_minimal_model_uses_defaults():
     ' 0002:c903:000e:8acd\n', 0x0002c903000e8acd,
 ])
 def test_guid_spellings_normalise_to_one_form(spelling):
-    assert topology.canonical_guid(spelling) == '0x0002c903000e8acd'
+    assert fabric_ids.canonical_guid(spelling) == '0x0002c903000e8acd'
 
 
 @pytest.mark.parametrize('bad', ['', '0x', 'zz', '2c903000e8acd', '0x00002c903000e8acd0', '0002:c903:000e',
                                  '00:02:c9:03:00:0e:8a', 2 ** 64, -1, True, 1.5, None, [1]])
 def test_guid_syntax_is_checked(bad):
-    with pytest.raises(TopologyError):
-        topology.canonical_guid(bad)
+    with pytest.raises(FabricError):
+        fabric_ids.canonical_guid(bad)
 
 
 def test_model_reports_bad_guid_syntax(fabric):
@@ -200,7 +203,7 @@ def test_transport_is_checked(fabric):
     ('0X7FFF', 0xFFFF), (0x1234, 0x9234),
 ])
 def test_pkey_normalised_with_full_membership(given, expected):
-    assert topology.normalize_pkey(given) == expected
+    assert fabric_ids.normalize_pkey(given) == expected
 
 
 @pytest.mark.parametrize('bad,message', [
@@ -239,13 +242,13 @@ def test_ipoib_mtu_limits(fabric, mode, mtu, ok):
         assert found == ['partition storage: mtu 67 is out of range (68..1000000000)']
     else:
         assert found == ['partition storage: mtu %d is too large for ipoib_mode %s (at most %d)'
-                         % (mtu, mode, topology.ipoib_max_mtu(mode))]
+                         % (mtu, mode, fabric_ids.ipoib_max_mtu(mode))]
 
 
 def test_ipoib_mtu_default_depends_on_mode(fabric):
     del fabric['partitions'][0]['mtu']
     fabric['partitions'][0]['ipoib_mode'] = 'datagram'
-    assert topology.analyse(fabric).partitions['storage']['mtu'] == 2044
+    assert fabric_model.analyse(fabric).partitions['storage']['mtu'] == 2044
 
 
 def test_ipoib_mode_is_checked(fabric):
@@ -286,7 +289,7 @@ def test_pkey_child_name_length(fabric):
 
 
 def test_ipoib_netdev_is_derived(fabric):
-    slice_ = topology.host_slice(fabric, 'init-2')
+    slice_ = fabric_slices.host_slice(fabric, 'init-2')
     iface = slice_['node']['interfaces'][0]
     assert (iface['netdev'], iface['parent'], iface['pkey'], iface['mtu'], iface['ipoib_mode']) == \
         ('ib0.8001', 'ib0', 0x8001, 65520, 'connected')
@@ -309,7 +312,7 @@ def test_ethernet_interface_on_roce_port_takes_its_netdev(fabric):
                                             'link_layer': 'ethernet', 'netdev': 'eth2'})
     node(fabric, 'stor-b')['interfaces'][1] = {'network': 'replication', 'address': '10.20.0.12', 'port': 'rxe0/1'}
     assert errors(fabric) == []
-    assert topology.host_slice(fabric, 'stor-b')['node']['interfaces'][1]['netdev'] == 'eth2'
+    assert fabric_slices.host_slice(fabric, 'stor-b')['node']['interfaces'][1]['netdev'] == 'eth2'
 
 
 def test_ethernet_interface_not_on_infiniband_port(fabric):
@@ -486,8 +489,8 @@ def test_lun_serial_syntax(fabric):
 
 def test_lio_wwid_matches_kernel_derivation():
     # 25 hex digits of the serial, non-hex skipped, padded with zeros, after 3 + NAA 6 + company id 001405
-    assert topology.lio_wwid('5a1e0d3f0000') == '360014055a1e0d3f00000000000000000'
-    assert topology.lio_wwid('a1b2c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d') == '36001405a1b2c3d45e6f4a7b8c9d0e1f2'
+    assert fabric_ids.lio_wwid('5a1e0d3f0000') == '360014055a1e0d3f00000000000000000'
+    assert fabric_ids.lio_wwid('a1b2c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d') == '36001405a1b2c3d45e6f4a7b8c9d0e1f2'
 
 
 def test_initiators_must_exist(fabric):
@@ -556,7 +559,7 @@ def test_srp_timer_rules(fabric, timers, message):
 ])
 def test_srp_timers_the_kernel_accepts(fabric, timers, expected):
     fabric['srp'].update(timers)
-    model = topology.analyse(fabric)
+    model = fabric_model.analyse(fabric)
     assert model.errors == []
     for key, value in expected.items():
         assert model.srp[key] == value
@@ -570,13 +573,13 @@ def test_srp_initiator_ext(fabric):
 # --- structure, unknown fields, all problems in one pass -----------------------------------------
 @pytest.mark.parametrize('bad', [None, [], 'rdma', 3])
 def test_model_must_be_a_mapping(bad):
-    assert len(topology.fabric_errors(bad)) == 1
-    assert topology.fabric_errors(bad)[0].startswith('rdma_fabric: must be a mapping')
+    assert len(fabric_model.fabric_errors(bad)) == 1
+    assert fabric_model.fabric_errors(bad)[0].startswith('rdma_fabric: must be a mapping')
 
 
 def test_nodes_are_required():
-    assert topology.fabric_errors({}) == ['rdma_fabric: nodes is required']
-    assert topology.fabric_errors({'nodes': []}) == ['rdma_fabric: nodes is empty: declare at least the storage nodes']
+    assert fabric_model.fabric_errors({}) == ['rdma_fabric: nodes is required']
+    assert fabric_model.fabric_errors({'nodes': []}) == ['rdma_fabric: nodes is empty: declare at least the storage nodes']
 
 
 def test_wrong_types_are_reported_not_raised(fabric):
@@ -616,7 +619,7 @@ def test_all_problems_in_one_pass(fabric):
 
 # --- the host slice ---------------------------------------------------------------------------
 def test_slice_of_storage_node(fabric):
-    result = topology.host_slice(fabric, 'stor-b')
+    result = fabric_slices.host_slice(fabric, 'stor-b')
     assert result['node']['kind'] == 'storage'
     assert [p['guid'] for p in result['node']['ports']] == ['0x0002c903000e9b11', '0x0002c903000e9b12']
     assert result['node']['ports'][0]['srpt_wwn'] == 'ib.fe800000000000000002c903000e9b11'
@@ -638,7 +641,7 @@ def test_slice_of_storage_node(fabric):
 
 
 def test_slice_of_initiator(fabric):
-    result = topology.host_slice(fabric, 'init-1')
+    result = fabric_slices.host_slice(fabric, 'init-1')
     assert result['ha_pair'] is None
     assert result['initiators'] == {}
     assert [(t['pair'], t['volume'], t['lun_serial']) for t in result['targets']] == [('pair1', 'vol0', '5a1e0d3f0000')]
@@ -647,24 +650,24 @@ def test_slice_of_initiator(fabric):
 
 
 def test_slice_of_esx_host(fabric):
-    result = topology.host_slice(fabric, 'esx-2')
+    result = fabric_slices.host_slice(fabric, 'esx-2')
     assert result['node']['kind'] == 'esx'
     assert [t['volume'] for t in result['targets']] == ['vol0', 'vol1']
 
 
 def test_slice_refuses_invalid_model(fabric):
     fabric['srp']['reconnect_delay'] = 0
-    with pytest.raises(TopologyError, match='rdma_fabric is invalid \\(1 problem\\): srp: reconnect_delay 0'):
-        topology.host_slice(fabric, 'stor-a')
+    with pytest.raises(FabricError, match='rdma_fabric is invalid \\(1 problem\\): srp: reconnect_delay 0'):
+        fabric_slices.host_slice(fabric, 'stor-a')
 
 
 def test_slice_of_unknown_host(fabric):
-    with pytest.raises(TopologyError, match="host 'stor-z' is not a node of rdma_fabric"):
-        topology.host_slice(fabric, 'stor-z')
+    with pytest.raises(FabricError, match="host 'stor-z' is not a node of rdma_fabric"):
+        fabric_slices.host_slice(fabric, 'stor-z')
 
 
 def test_summary_counts(fabric):
-    counts = topology.summary(topology.analyse(fabric))['counts']
+    counts = fabric_model.summary(fabric_model.analyse(fabric))['counts']
     assert counts == {'partitions': 1, 'networks': 2, 'nodes': 6, 'ports': 11, 'interfaces': 6, 'ha_pairs': 1,
                       'volumes': 2}
 
@@ -672,8 +675,8 @@ def test_summary_counts(fabric):
 # --- regressions found by the fuzz tests -----------------------------------------------------------
 def test_unicode_digits_are_not_a_pkey():
     # str.isdigit() is True for '²' but int('²') raises: found by test_pkey_normalisation_is_idempotent
-    with pytest.raises(TopologyError, match="pkey '²' is not a P_Key"):
-        topology.normalize_pkey('²')
+    with pytest.raises(FabricError, match="pkey '²' is not a P_Key"):
+        fabric_ids.normalize_pkey('²')
 
 
 def test_trailing_newline_is_not_part_of_a_name(fabric):
@@ -689,9 +692,9 @@ def test_trailing_newline_is_not_part_of_a_name(fabric):
 # --- an explicit null is the field left out (a bare `key:` in YAML gives null) -----------------------
 def _outcome(fabric):
     """Everything the model gives the roles: problems, the summary and every host's slice."""
-    model = topology.analyse(fabric)
-    slices = {} if model.errors else dict((name, topology.host_slice(fabric, name, model)) for name in model.nodes)
-    return model.errors, model.warnings, topology.summary(model), slices
+    model = fabric_model.analyse(fabric)
+    slices = {} if model.errors else dict((name, fabric_slices.host_slice(fabric, name, model)) for name in model.nodes)
+    return model.errors, model.warnings, fabric_model.summary(model), slices
 
 
 def _at(fabric, path):
@@ -731,20 +734,20 @@ def test_null_is_the_default(fabric, path):
 def test_null_initial_primary_is_the_first_node(fabric):
     fabric['ha_pairs'][0].update({'nodes': ['stor-b', 'stor-a'], 'initial_primary': None})
     assert errors(fabric) == []
-    pair = topology.host_slice(fabric, 'stor-b')['ha_pair']
+    pair = fabric_slices.host_slice(fabric, 'stor-b')['ha_pair']
     assert (pair['initial_primary'], pair['is_initial_primary']) == ('stor-b', True)
-    assert topology.host_slice(fabric, 'init-1')['targets'][0]['initial_primary'] == 'stor-b'
+    assert fabric_slices.host_slice(fabric, 'init-1')['targets'][0]['initial_primary'] == 'stor-b'
 
 
 def test_null_hostname_is_the_node_name(fabric):
     node(fabric, 'stor-b')['hostname'] = None
     node(fabric, 'init-2')['hostname'] = None
     assert errors(fabric) == []
-    assert topology.host_slice(fabric, 'stor-b')['node']['hostname'] == 'stor-b'
-    result = topology.host_slice(fabric, 'stor-a')
+    assert fabric_slices.host_slice(fabric, 'stor-b')['node']['hostname'] == 'stor-b'
+    result = fabric_slices.host_slice(fabric, 'stor-a')
     assert [n['hostname'] for n in result['ha_pair']['nodes']] == ['stor-a', 'stor-b']   # the peer's DRBD "on"
     assert result['initiators']['init-2']['hostname'] == 'init-2'
-    assert [n['hostname'] for n in topology.host_slice(fabric, 'init-2')['targets'][0]['nodes']] == \
+    assert [n['hostname'] for n in fabric_slices.host_slice(fabric, 'init-2')['targets'][0]['nodes']] == \
         ['stor-a', 'stor-b']
 
 
@@ -788,11 +791,31 @@ def test_null_required_field_is_required(fabric, path, message):
 
 
 def test_every_field_is_read_through_field():
-    # the null rule lives in topology._field; a dict.get() on the model would bypass it
-    with open(topology.__file__) as handle:
-        source = handle.read()
-    parse = source[source.index('def _check_keys('):source.index('# Public API')]
-    assert re.findall(r'\b(?:item|v_item|data|raw|fabric)\.get\(', parse) == []
+    # the null rule lives in fabric.fields._field; a dict.get() on the model would bypass it
+    with open(fabric_fields.__file__) as handle:
+        fields_source = handle.read()
+    assert re.findall(r'\b(?!dict\b)\w+\.get\(', fields_source) == ['mapping.get(']   # _field (and its docstring)
+    with open(fabric_model.__file__) as handle:
+        parse = handle.read()
+    parse = parse[parse.index('# Partitions'):parse.index('# Public API')]
+    # the entity parsers read user mappings only through the tables (Entity.read / Entity.raw)
+    assert re.findall(r'\b(?:item|v_item|data|raw|fabric|mapping|value)\.get\(', parse) == []
+    assert re.findall(r'\b(?:item|v_item|data|raw|fabric|mapping)\[', parse) == []
+    assert '_field(' not in parse
+
+
+def test_every_field_of_the_schema_is_in_a_table():
+    # the known keys of each entity are its table; docs/fabric.md lists the same fields
+    with open(DOC) as handle:
+        doc = handle.read()
+    for section, table in (('partitions', fabric_fields.PARTITION), ('networks', fabric_fields.NETWORK),
+                           ('nodes', fabric_fields.NODE), ('nodes[].ports', fabric_fields.PORT),
+                           ('nodes[].interfaces', fabric_fields.INTERFACE), ('ha_pairs', fabric_fields.PAIR),
+                           ('ha_pairs[].volumes', fabric_fields.VOLUME), ('srp', fabric_fields.SRP)):
+        heading = re.search(r'\n#+ %s\n' % re.escape(section), doc)
+        body = doc[heading.end():doc.index('\n#', heading.end())]
+        documented = re.findall(r'^\| `([a-z_]+)` \|', body, re.M)
+        assert documented == list(table.fields), section
 
 
 # --- P_Keys that look like hex ----------------------------------------------------------------
@@ -803,11 +826,11 @@ HEX_LOOKALIKE = ('partition storage: pkey 8001 is read as decimal 8001 = 0x1f41 
 @pytest.mark.parametrize('pkey', ['8001', 8001, ' 8001', '08001'])
 def test_decimal_pkey_that_looks_like_hex_is_a_warning(fabric, pkey):
     fabric['partitions'][0]['pkey'] = pkey
-    model = topology.analyse(fabric)
+    model = fabric_model.analyse(fabric)
     assert model.errors == []
     assert model.warnings == [HEX_LOOKALIKE.replace('pkey 8001 ', 'pkey %s ' % str(pkey).strip())]
     assert model.partitions['storage']['pkey_hex'] == '0x9f41'              # still read as decimal
-    assert topology.host_slice(fabric, 'init-1')['node']['interfaces'][0]['netdev'] == 'ib0.9f41'
+    assert fabric_slices.host_slice(fabric, 'init-1')['node']['interfaces'][0]['netdev'] == 'ib0.9f41'
 
 
 def test_zero_padded_decimal_pkey_is_a_warning(fabric):
