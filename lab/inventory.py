@@ -54,6 +54,9 @@ def hosts(run_dir: Path, ssh_ports: dict[str, int], labctl: Path, secrets: dict[
             # The lab's controls (power cut, link cut, restart) for playbooks run on the controller:
             # ansible.builtin.command: argv: ["{{ rdma_lab_ctl }}", power-off, storage-a]
             "rdma_lab_ctl": str(labctl),
+            # This inventory, for playbooks that run ansible-playbook against the lab as a user would
+            # (Molecule passes its own inventory first, so ansible_inventory_sources[0] is not it).
+            "rdma_lab_inventory": str(run_dir / "inventory"),
             # Per-run secrets the roles require (random, made by `lab up`; a real site keeps them in Vault).
             **(secrets or {}),
         },
