@@ -49,6 +49,9 @@ LINK_LAYERS = ('infiniband', 'ethernet')
 TRANSPORTS = ('ipoib', 'ethernet')
 PURPOSES = ('client', 'replication', 'management')
 IPOIB_MODES = ('datagram', 'connected')
+# Who starts, promotes and demotes a pair's DRBD resources: nobody but the boot units of the
+# drbd role (none), or the cluster manager (pacemaker). Every role reads it from here.
+CLUSTER_MANAGERS = ('none', 'pacemaker')
 
 SRP_DEFAULTS = {
     'reconnect_delay': 10,        # ib_srp defaults
@@ -326,6 +329,7 @@ PAIR = Entity(
     Field('name'),
     Field('nodes'),                                               # two storage nodes
     Field('initial_primary'),                                     # default: the first node
+    Field('cluster_manager', OneOf(CLUSTER_MANAGERS), default='none'),
     Field('replication_network', _declared_network, required=True),
     Field('client_network', _declared_network, required=True),
     Field('volumes'),

@@ -559,8 +559,9 @@ def _parse_pairs(model, fabric):
         repl = PAIR.read(model, where, item, 'replication_network')
         client = PAIR.read(model, where, item, 'client_network')
         _check_pair_networks(model, where, pair_nodes, repl, client)
-        pair = {'name': name, 'nodes': pair_nodes, 'initial_primary': initial, 'replication_network': repl,
-                'client_network': client, 'volumes': []}
+        manager = PAIR.read(model, where, item, 'cluster_manager')
+        pair = {'name': name, 'nodes': pair_nodes, 'initial_primary': initial, 'cluster_manager': manager,
+                'replication_network': repl, 'client_network': client, 'volumes': []}
         if complete and name is not None:
             for member in pair_nodes:
                 model.pair_of_node[member] = name
@@ -687,7 +688,7 @@ def summary(model):
                      for n in model.networks.values()],
         'nodes': kinds,
         'ha_pairs': [{'name': p['name'], 'nodes': list(p['nodes']), 'initial_primary': p['initial_primary'],
-                      'replication_network': p['replication_network'], 'client_network': p['client_network'],
+                      'cluster_manager': p['cluster_manager'], 'replication_network': p['replication_network'], 'client_network': p['client_network'],
                       'volumes': [v['name'] for v in p['volumes']]}
                      for p in (model.pairs[n] for n in model.pair_order)],
         'srp': dict(model.srp),

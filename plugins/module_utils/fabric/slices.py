@@ -145,6 +145,7 @@ class Slicer(object):
             result['ha_pair'] = {
                 'name': pair['name'], 'initial_primary': pair['initial_primary'],
                 'is_initial_primary': pair['initial_primary'] == host,
+                'cluster_manager': pair['cluster_manager'],
                 'peer': [n for n in pair['nodes'] if n != host][0],
                 'replication_network': pair['replication_network'], 'client_network': pair['client_network'],
                 'nodes': self._pair_members(pair),

@@ -715,7 +715,7 @@ DEFAULTED = [
     ('nodes', 'stor-b', 'ports', 0, 'link_layer'), ('nodes', 'stor-b', 'ports', 0, 'rate'),
     ('nodes', 'stor-b', 'ports', 1, 'netdev'), ('nodes', 'stor-b', 'ports', 0, 'subnet_prefix'),
     ('nodes', 'stor-a', 'interfaces', 0, 'netdev'), ('nodes', 'stor-a', 'interfaces', 1, 'port'),
-    ('ha_pairs', 0, 'initial_primary'), ('ha_pairs', 0, 'volumes'), ('ha_pairs', 0, 'volumes', 1, 'initiators'),
+    ('ha_pairs', 0, 'initial_primary'), ('ha_pairs', 0, 'cluster_manager'), ('ha_pairs', 0, 'volumes'), ('ha_pairs', 0, 'volumes', 1, 'initiators'),
     ('srp', 'reconnect_delay'), ('srp', 'fast_io_fail_tmo'), ('srp', 'dev_loss_tmo'), ('srp', 'scsi_timeout'),
     ('srp', 'initiator_ext'),
 ]
@@ -857,3 +857,14 @@ def test_hex_lookalike_warned_once_per_partition(fabric):
     assert warnings(fabric) == [HEX_LOOKALIKE, 'partition backup: pkey 1234 is read as decimal 1234 = 0x04d2 (full '
                                 'member 0x84d2); if you meant hex write "0x1234" (or "0x04d2" to keep this value '
                                 'without the warning)']
+
+
+def test_cluster_manager_defaults_to_none_and_reaches_both_nodes_slices(fabric):
+    assert fabric_slices.host_slice(fabric, 'stor-a')['ha_pair']['cluster_manager'] == 'none'
+    fabric['ha_pairs'][0]['cluster_manager'] = 'pacemaker'
+    assert [fabric_slices.host_slice(fabric, n)['ha_pair']['cluster_manager'] for n in ('stor-a', 'stor-b')] == ['pacemaker'] * 2
+
+
+def test_cluster_manager_must_be_a_known_one(fabric):
+    fabric['ha_pairs'][0]['cluster_manager'] = 'corosync'
+    assert fabric_model.fabric_errors(fabric) == ["ha_pair pair1: cluster_manager 'corosync' is not one of none, pacemaker"]
