@@ -29,7 +29,7 @@ import json
 import os
 import re
 
-from ansible_collections.rdma.ha_storage.plugins.module_utils.files import write_private_file
+from ansible_collections.rdma.ha_storage.plugins.module_utils.files import read_file, write_private_file
 from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import CommandError, Runner
 
 # --------------------------------------------------------------------------------------------
@@ -533,14 +533,6 @@ class DrbdCli(object):
                 if token.isdigit():
                     names[int(token)] = res
         return names
-
-
-def read_file(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
 
 
 def collect_status(cli, proc_path='/proc/drbd', source='auto'):

@@ -39,6 +39,15 @@ def parse_mode(value):
     return int(text, 8)
 
 
+def read_file(path):
+    """The text of a file, or None when it cannot be read (absent, a directory, no permission)."""
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
 def read_installed(path):
     """{'content': bytes, 'mode': int, 'uid': int, 'gid': int} of a file, or None when absent."""
     try:

@@ -207,3 +207,17 @@ class Runner(object):
                     command_line([self.binary] + shown[1:]), rc, ': ' + said if said else '')
             raise CommandError(self.mask(msg), shown, rc, result.stdout, result.stderr)
         return result
+
+
+def exit_with(module, run, message=None):
+    """End a module: ``module.exit_json(**run())``, or, when run raises a RunnerError,
+    ``module.fail_json`` with the error's fields (its msg passed through ``message`` first, e.g. to
+    prefix the resource or mask a secret). The one place where typed errors become fail_json."""
+    try:
+        result = run()
+    except RunnerError as exc:
+        kwargs = exc.fail_kwargs()
+        if message is not None:
+            kwargs['msg'] = message(kwargs['msg'])
+        module.fail_json(**kwargs)
+    module.exit_json(**result)

@@ -204,7 +204,7 @@ from ansible_collections.rdma.ha_storage.plugins.module_utils.drbd import (
     DrbdCli, file_name_error, list_config_files, mask_config, write_validation_tree)
 from ansible_collections.rdma.ha_storage.plugins.module_utils.files import (
     fsync_dir, parse_mode, read_installed, remove_quietly, stage_file)
-from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import MissingBinaryError, RunnerError
+from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import MissingBinaryError, exit_with
 
 _VERSION_RE = re.compile(r'^\d+\.\d+(\.\d+)?$')
 _BAD_RESOURCE_RE = re.compile(r'^-|\s|/')
@@ -434,13 +434,7 @@ def build_module():
 def main():
     module = build_module()
     task = DrbdConfig(module)
-    try:
-        result = task.run()
-    except RunnerError as exc:
-        kwargs = exc.fail_kwargs()
-        kwargs['msg'] = task.mask(kwargs['msg'])
-        module.fail_json(**kwargs)
-    module.exit_json(**result)
+    exit_with(module, task.run, task.mask)
 
 
 if __name__ == '__main__':

@@ -85,7 +85,7 @@ status:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.rdma.ha_storage.plugins.module_utils.drbd import (
     DrbdCli, collect_status, initial_sync_decision, is_fresh_uuid, parse_gi)
-from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import RunnerError
+from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import exit_with
 
 
 class DrbdInitialSync(object):
@@ -138,11 +138,7 @@ def build_module():
 
 def main():
     module = build_module()
-    try:
-        result = DrbdInitialSync(module).run()
-    except RunnerError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    module.exit_json(**result)
+    exit_with(module, DrbdInitialSync(module).run)
 
 
 if __name__ == '__main__':

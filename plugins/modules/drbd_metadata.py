@@ -129,7 +129,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.rdma.ha_storage.plugins.module_utils.drbd import (
     DRBDMETA_PROBE_BYTES, DrbdCli, classify_signatures, collect_status, drbdmeta_words, erase_advice,
     first_nonzero_offset, is_fresh_uuid, metadata_state, parse_blkid_export, parse_gi, parse_wipefs)
-from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import Runner, RunnerError
+from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import Runner, exit_with
 
 UTIL_LINUX = 'util-linux'
 
@@ -295,13 +295,7 @@ def build_module():
 def main():
     module = build_module()
     task = DrbdMetadata(module)
-    try:
-        result = task.run()
-    except RunnerError as exc:
-        kwargs = exc.fail_kwargs()
-        kwargs['msg'] = task.prefixed(kwargs['msg'])
-        module.fail_json(**kwargs)
-    module.exit_json(**result)
+    exit_with(module, task.run, task.prefixed)
 
 
 if __name__ == '__main__':

@@ -128,7 +128,7 @@ stdout:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.rdma.ha_storage.plugins.module_utils.drbd import DrbdCli, collect_status
 from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import (
-    CommandError, RunnerError, command_line, one_line)
+    CommandError, command_line, exit_with, one_line)
 
 
 def plan(resources, up, state):
@@ -200,11 +200,7 @@ def build_module():
 
 def main():
     module = build_module()
-    try:
-        result = DrbdResource(module).run()
-    except RunnerError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    module.exit_json(**result)
+    exit_with(module, DrbdResource(module).run)
 
 
 if __name__ == '__main__':

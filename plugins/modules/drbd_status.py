@@ -193,7 +193,7 @@ resources:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.rdma.ha_storage.plugins.module_utils.drbd import DrbdCli, collect_status
-from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import RunnerError
+from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import exit_with
 
 
 class DrbdStatus(object):
@@ -233,11 +233,7 @@ def build_module():
 
 def main():
     module = build_module()
-    try:
-        result = DrbdStatus(module).run()
-    except RunnerError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    module.exit_json(**result)
+    exit_with(module, DrbdStatus(module).run)
 
 
 if __name__ == '__main__':

@@ -98,7 +98,8 @@ import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import CommandError, Runner, RunnerError
+from ansible_collections.rdma.ha_storage.plugins.module_utils.files import read_file
+from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import CommandError, Runner, exit_with
 
 HEADER = '# Managed by Ansible (rdma.ha_storage.kernel_modules): local changes are overwritten.\n'
 
@@ -106,14 +107,6 @@ HEADER = '# Managed by Ansible (rdma.ha_storage.kernel_modules): local changes a
 def canonical(name):
     """modprobe treats '-' and '_' alike; the kernel reports '_'."""
     return name.strip().replace('-', '_')
-
-
-def read_text(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
 
 
 def loaded_modules(proc_modules_text):
@@ -155,8 +148,8 @@ class KernelModules(object):
 
     def present(self):
         """Canonical names of the modules that are loaded or built in."""
-        have = loaded_modules(read_text(self.path('proc', 'modules')))
-        have |= builtin_modules(read_text(self.path('lib', 'modules', os.uname()[2], 'modules.builtin')))
+        have = loaded_modules(read_file(self.path('proc', 'modules')))
+        have |= builtin_modules(read_file(self.path('lib', 'modules', os.uname()[2], 'modules.builtin')))
         return have
 
     def is_present(self, name, have):
@@ -206,7 +199,7 @@ class KernelModules(object):
         path = self.params['persistent_file']
         if path:
             want = persistent_content(self.names, self.params['comment'])
-            before = read_text(path)
+            before = read_file(path)
             if before != want:
                 result['changed'] = result['persistent_changed'] = True
                 diff.append(dict(before_header=path, after_header=path, before=before or '', after=want))
@@ -234,11 +227,7 @@ def build_module():
 
 def main():
     module = build_module()
-    try:
-        result = KernelModules(module).run()
-    except RunnerError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    module.exit_json(**result)
+    exit_with(module, KernelModules(module).run)
 
 
 if __name__ == '__main__':

@@ -11,7 +11,8 @@ import pytest
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import (
-    C_LOCALE, MASK, CommandError, CommandResult, MissingBinaryError, Runner, RunnerError, command_line, one_line)
+    C_LOCALE, MASK, CommandError, CommandResult, MissingBinaryError, Runner, RunnerError, command_line, exit_with,
+    one_line)
 from module_harness import RunCommandMock, call, env, module_args
 
 SECRET = 'unit-not-a-secret-51d0'
@@ -195,3 +196,42 @@ def test_a_real_command_through_ansible_module_gets_the_c_locale():
     with pytest.raises(CommandError) as info:
         Runner(module, 'false').run([])
     assert info.value.rc == 1 and info.value.cmd[0].endswith('/false')
+
+
+class Ended(Exception):
+    """exit_json / fail_json of ExitModule."""
+
+    def __init__(self, how, kwargs):
+        super(Ended, self).__init__(how)
+        self.how, self.kwargs = how, kwargs
+
+
+class ExitModule(object):
+    def exit_json(self, **kwargs):
+        raise Ended('exit', kwargs)
+
+    def fail_json(self, **kwargs):
+        raise Ended('fail', kwargs)
+
+
+def test_exit_with_a_result():
+    with pytest.raises(Ended) as ended:
+        exit_with(ExitModule(), lambda: {'changed': True, 'x': 1})
+    assert (ended.value.how, ended.value.kwargs) == ('exit', {'changed': True, 'x': 1})
+
+
+def test_exit_with_turns_a_typed_error_into_fail_json_with_every_field_and_the_message_filter():
+    def run():
+        raise CommandError('drbdadm up vol0 failed (rc 10)', ['/usr/sbin/drbdadm', 'up', 'vol0'], 10, 'o', 'e')
+    with pytest.raises(Ended) as ended:
+        exit_with(ExitModule(), run, lambda msg: 'resource vol0: ' + msg)
+    assert ended.value.how == 'fail'
+    assert ended.value.kwargs == {'msg': 'resource vol0: drbdadm up vol0 failed (rc 10)',
+                                  'cmd': ['/usr/sbin/drbdadm', 'up', 'vol0'], 'rc': 10, 'stdout': 'o', 'stderr': 'e'}
+
+
+def test_exit_with_lets_other_exceptions_through():
+    def run():
+        raise KeyError('a bug is a traceback, not a module failure')
+    with pytest.raises(KeyError):
+        exit_with(ExitModule(), run)
