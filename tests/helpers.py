@@ -3,6 +3,7 @@
 Programs are run through lab/proc.py, the one subprocess helper of lab/ and tests/.
 """
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -27,3 +28,13 @@ def run(cmd, cwd=TOP, timeout=1800, env=None, log=None, input=None):
 
 def tail(text, lines=60):
     return "\n".join(text.splitlines()[-lines:])
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_BOX_PREFIX = re.compile(r"^[\s\u2500-\u257f]*", re.MULTILINE)
+
+
+def plain(text):
+    """Molecule's console output as one line of words: no colour codes, no box-drawing margin, and
+    the lines it wrapped at the terminal's width joined again (so a phrase can be searched)."""
+    return " ".join(_BOX_PREFIX.sub("", _ANSI.sub("", text)).split())
