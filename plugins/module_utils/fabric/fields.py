@@ -59,7 +59,10 @@ SRP_DEFAULTS = {
     'dev_loss_tmo': 600,
     'scsi_timeout': 30,           # SCSI command timeout (sd default)
     'initiator_ext': '%016x' % DEFAULT_SUBNET_PREFIX,
+    'rdma_cm_port': 5555,         # the port ib_srpt listens on for RDMA/CM logins (what blktests uses)
 }
+# ib_srp's SRP_MAX_LUN: an initiator scans LUNs 0 .. 511 of a target port
+SRP_MAX_LUN = 511
 SRP_TIMERS = ('reconnect_delay', 'fast_io_fail_tmo', 'dev_loss_tmo')
 
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\Z')
@@ -340,6 +343,7 @@ VOLUME = Entity(
     Field('drbd_minor', IntIn(0, DRBD_MAX_MINOR), required=True),
     Field('drbd_port', IntIn(1, 65535), required=True),
     Field('lun_serial', _lun_serial, required=True),
+    Field('lun', IntIn(0, SRP_MAX_LUN)),                          # default: the volume's position
     Field('initiators'),
 )
 SRP = Entity(
@@ -348,6 +352,7 @@ SRP = Entity(
     Field('dev_loss_tmo', _srp_timer, default=SRP_DEFAULTS['dev_loss_tmo']),
     Field('scsi_timeout', _scsi_timeout, default=SRP_DEFAULTS['scsi_timeout']),
     Field('initiator_ext', _prefix, default=DEFAULT_SUBNET_PREFIX),
+    Field('rdma_cm_port', IntIn(1, 65535), default=SRP_DEFAULTS['rdma_cm_port']),
 )
 
 

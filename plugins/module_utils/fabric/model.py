@@ -473,8 +473,17 @@ def _check_pair_networks(model, where, pair_nodes, repl, client):
 
 
 def _parse_volume(model, vwhere, label, vname, v_item, pair_nodes, client, used):
-    """One volume of a pair; ``used`` holds what must be unique (per node, and fabric-wide)."""
+    """One volume of a pair; ``used`` holds what must be unique (per node, per pair, and fabric-wide)."""
     check_keys(model, vwhere, v_item, VOLUME.keys)
+    lun = VOLUME.read(model, vwhere, v_item, 'lun')
+    if lun is None and VOLUME.raw(v_item, 'lun') is None:
+        lun = used['pair_position']
+    if lun is not None:
+        if lun in used['pair_luns']:
+            model.error(vwhere, 'lun %d is also used by %s (a LUN number is unique in a pair: both nodes '
+                        'export every volume of the pair on the same target ports)' % (lun, used['pair_luns'][lun]))
+        else:
+            used['pair_luns'][lun] = label
     backing = _parse_backing(model, vwhere, VOLUME.raw(v_item, 'backing_device'), pair_nodes)
     minor = VOLUME.read(model, vwhere, v_item, 'drbd_minor')
     port = VOLUME.read(model, vwhere, v_item, 'drbd_port')
@@ -513,7 +522,7 @@ def _parse_volume(model, vwhere, label, vname, v_item, pair_nodes, client, used)
     used['exported_to'].update(initiators)
     return {
         'name': vname, 'backing_devices': backing, 'drbd_minor': minor, 'drbd_port': port,
-        'lun_serial': serial, 'wwid': wwid, 'initiators': initiators,
+        'lun_serial': serial, 'wwid': wwid, 'lun': lun, 'initiators': initiators,
     }
 
 
@@ -566,7 +575,9 @@ def _parse_pairs(model, fabric):
             for member in pair_nodes:
                 model.pair_of_node[member] = name
         volume_names = {}
+        used['pair_luns'] = {}
         for v_index, v_item in enumerate(list_of_dicts(model, where, item, 'volumes')):
+            used['pair_position'] = v_index
             vname, vwhere = entity_name(model, v_item, v_index, '%s volumes' % where, '%s volume' % where,
                                         volume_names)
             if vwhere is None:
@@ -621,6 +632,7 @@ def _parse_srp(model, fabric):
             model.srp[key] = 'off' if timers[key] < 0 else timers[key]
     model.srp['scsi_timeout'] = scsi
     model.srp['initiator_ext'] = ext
+    model.srp['rdma_cm_port'] = SRP.read(model, 'srp', raw, 'rdma_cm_port')
 
 
 # ---------------------------------------------------------------------------------------------

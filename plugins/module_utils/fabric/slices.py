@@ -153,12 +153,14 @@ class Slicer(object):
                     'name': vol['name'], 'drbd_minor': vol['drbd_minor'], 'drbd_port': vol['drbd_port'],
                     'drbd_device': '/dev/drbd%d' % vol['drbd_minor'],
                     'backing_device': vol['backing_devices'][host], 'backing_devices': dict(vol['backing_devices']),
-                    'lun_serial': vol['lun_serial'], 'wwid': vol['wwid'], 'initiators': list(vol['initiators']),
+                    'lun_serial': vol['lun_serial'], 'wwid': vol['wwid'], 'lun': vol['lun'],
+                    'initiators': list(vol['initiators']),
                 } for vol in pair['volumes']],
             }
         if node['kind'] in INITIATOR_KINDS:
             result['targets'] = [{
                 'pair': pair['name'], 'volume': vol['name'], 'lun_serial': vol['lun_serial'], 'wwid': vol['wwid'],
+                'lun': vol['lun'],
                 'client_network': pair['client_network'], 'initial_primary': pair['initial_primary'],
                 'nodes': self._pair_target_nodes(pair),
             } for pair, vol in self.exports(host)]

@@ -67,7 +67,7 @@ def test_minimal_model_uses_defaults():
     assert model.nodes['init-1']['hostname'] == 'init-1'
     assert model.nodes['init-1']['ports'][0]['link_layer'] == 'infiniband'
     assert model.srp == {'reconnect_delay': 10, 'fast_io_fail_tmo': 15, 'dev_loss_tmo': 600, 'scsi_timeout': 30,
-                         'initiator_ext': 'fe80000000000000'}
+                         'initiator_ext': 'fe80000000000000', 'rdma_cm_port': 5555}
     assert model.warnings == ['node init-1: initiator node is not named by any volume\'s initiators']
 
 
@@ -407,6 +407,37 @@ def test_storage_node_outside_pairs_is_a_warning(fabric):
 
 
 # --- volumes ----------------------------------------------------------------------------------
+def test_lun_defaults_to_the_volume_position(fabric):
+    model = fabric_model.analyse(fabric)
+    assert [v['lun'] for v in model.pairs['pair1']['volumes']] == [0, 1]
+
+
+def test_lun_explicit_and_unique_in_the_pair(fabric):
+    fabric['ha_pairs'][0]['volumes'][0]['lun'] = 7
+    assert errors(fabric) == []
+    assert [v['lun'] for v in fabric_model.analyse(fabric).pairs['pair1']['volumes']] == [7, 1]
+    fabric['ha_pairs'][0]['volumes'][0]['lun'] = 1
+    assert errors(fabric) == [
+        'ha_pair pair1 volume vol1: lun 1 is also used by ha_pair pair1 volume vol0 (a LUN number is unique in a '
+        'pair: both nodes export every volume of the pair on the same target ports)']
+
+
+@pytest.mark.parametrize('bad', [-1, 512, 'first'])
+def test_lun_range(fabric, bad):
+    fabric['ha_pairs'][0]['volumes'][0]['lun'] = bad
+    problems = errors(fabric)
+    assert len(problems) == 1 and problems[0].startswith('ha_pair pair1 volume vol0: lun ')
+
+
+def test_rdma_cm_port(fabric):
+    assert fabric_model.analyse(fabric).srp['rdma_cm_port'] == 5555
+    fabric['srp']['rdma_cm_port'] = 4420
+    assert fabric_model.analyse(fabric).srp['rdma_cm_port'] == 4420
+    fabric['srp']['rdma_cm_port'] = 70000
+    problems = errors(fabric)
+    assert len(problems) == 1 and problems[0].startswith('srp: rdma_cm_port 70000')
+
+
 def test_drbd_minor_unique_per_node(fabric):
     fabric['ha_pairs'][0]['volumes'][1]['drbd_minor'] = 0
     assert errors(fabric) == [
