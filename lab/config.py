@@ -53,8 +53,14 @@ class VM:
     host: int          # last octet of its addresses, last byte of its MACs
     memory_mb: int
     nets: tuple = field(default=())
-    data_disk_mb: int = 0   # a second disk (/dev/vdb), DRBD's backing device
-    scratch_disk_mb: int = 0  # a third disk (/dev/vdc) for tests that need a disk of their own
+    # Extra disks, (role, MiB) in PCI slot order, so the guest names them /dev/vdb, /dev/vdc, ...
+    # (DISK_DEVICES): data = vol0's backing device, scratch = tests that need a disk of their own,
+    # data1 = vol1's backing device.
+    disks: tuple = field(default=())
+
+    @property
+    def data_disk_mb(self) -> int:
+        return dict(self.disks).get("data", 0)
 
     def mac(self, index: int) -> str:
         """Fixed MAC of NIC `index` (0 = management eth0, 1 = fabric eth1, 2 = replication eth2)."""
@@ -65,14 +71,25 @@ class VM:
         return hashlib.sha256(f"rdma-lab {self.name}".encode()).hexdigest()[:32]
 
 
+STORAGE_DISKS = (("data", 256), ("scratch", 16), ("data1", 32))
+DISK_DEVICES = {"data": "/dev/vdb", "scratch": "/dev/vdc", "data1": "/dev/vdd"}
 VMS = (
-    VM("storage-a", "storage", 11, 768, (FABRIC, REPLICATION), 256, 16),
-    VM("storage-b", "storage", 12, 768, (FABRIC, REPLICATION), 256, 16),
+    VM("storage-a", "storage", 11, 768, (FABRIC, REPLICATION), STORAGE_DISKS),
+    VM("storage-b", "storage", 12, 768, (FABRIC, REPLICATION), STORAGE_DISKS),
     VM("initiator-1", "initiator", 21, 512, (FABRIC,)),
 )
 HA_PAIR = {"name": "lab", "nodes": ["storage-a", "storage-b"], "initial_primary": "storage-a"}
-VOLUME = {"name": "vol0", "backing_device": "/dev/vdb", "drbd_minor": 0, "drbd_port": 7789,
-          "lun_serial": "labvol0", "initiators": ["initiator-1"]}
+VOLUMES = (
+    {"name": "vol0", "backing_device": DISK_DEVICES["data"], "drbd_minor": 0, "drbd_port": 7789,
+     "lun_serial": "labvol0", "initiators": ["initiator-1"]},
+    # Exported to the ESX host only: initiator-1 must not see it (the targets' ACLs)
+    {"name": "vol1", "backing_device": DISK_DEVICES["data1"], "drbd_minor": 1, "drbd_port": 7790,
+     "lun_serial": "labvol1", "initiators": ["esx-1"]},
+)
+# A node of the model that is no VM (yet): an ESX host on native InfiniBand SRP, so that the lab's
+# model has a volume initiator-1 may not see. It is in no inventory group and nothing logs in as it.
+ESX_NODE = {"name": "esx-1", "kind": "esx",
+            "ports": [{"device": "vmhba32", "port": 1, "guid": "0x0002c9030021c0d1", "link_layer": "infiniband"}]}
 # ib_srp / multipath timers for the lab (TCG is slow: generous but bounded).
 SRP_TIMERS = {"reconnect_delay": 5, "fast_io_fail_tmo": 5, "dev_loss_tmo": 60, "scsi_timeout": 15}
 RXE_DEVICE = "rxe0"

@@ -20,6 +20,7 @@ def fabric_model() -> dict:
         interfaces = [{"network": n.name, "address": n.address(vm.host), "netdev": n.netdev} for n in vm.nets]
         nodes.append({"name": vm.name, "hostname": vm.name, "kind": vm.kind, "ports": ports,
                       "interfaces": interfaces})
+    nodes.append({**config.ESX_NODE, "ports": [dict(p) for p in config.ESX_NODE["ports"]]})
     return {
         "partitions": [],
         "networks": [{"name": n.name, "cidr": n.cidr, "transport": "ethernet", "purpose": n.purpose}
@@ -31,7 +32,7 @@ def fabric_model() -> dict:
             "initial_primary": config.HA_PAIR["initial_primary"],
             "replication_network": config.REPLICATION.name,
             "client_network": config.FABRIC.name,
-            "volumes": [dict(config.VOLUME, initiators=list(config.VOLUME["initiators"]))],
+            "volumes": [dict(v, initiators=list(v["initiators"])) for v in config.VOLUMES],
         }],
         "srp": dict(config.SRP_TIMERS),
     }

@@ -13,12 +13,12 @@ QEMU = "qemu-system-x86_64"
 VDE_SWITCH = "vde_switch"
 # PCI slots fix the guest's device order: eth0 mgmt, eth1 fabric, eth2 replication; vda, vdb.
 NIC_SLOT = {0: 3, 1: 4, 2: 5}
-RNG_SLOT, ROOT_SLOT, DATA_SLOT, SCRATCH_SLOT = 7, 8, 9, 10
+RNG_SLOT, ROOT_SLOT, FIRST_DISK_SLOT = 7, 8, 9
 PROCESS_PREFIX = "rdma-lab-"
 
 
-def qemu_argv(vm: config.VM, *, kernel: Path, initrd: Path, overlay: Path, data_disk: Path | None,
-              run_dir: Path, ssh_port: int, pubkey: str, scratch_disk: Path | None = None) -> list[str]:
+def qemu_argv(vm: config.VM, *, kernel: Path, initrd: Path, overlay: Path, disks: dict[str, Path],
+              run_dir: Path, ssh_port: int, pubkey: str) -> list[str]:
     """The QEMU command line of one lab VM (daemonised; QMP socket, console log, pidfile in run_dir)."""
     argv = [
         QEMU, "-name", f"{vm.name},process={PROCESS_PREFIX}{vm.name}",
@@ -29,12 +29,10 @@ def qemu_argv(vm: config.VM, *, kernel: Path, initrd: Path, overlay: Path, data_
         "-drive", f"file={overlay},if=none,id=root,format=qcow2,discard=unmap",
         "-device", f"virtio-blk-pci,drive=root,addr={ROOT_SLOT:#x},serial=rdma-lab-root",
     ]
-    if data_disk is not None:
-        argv += ["-drive", f"file={data_disk},if=none,id=data,format=qcow2,discard=unmap",
-                 "-device", f"virtio-blk-pci,drive=data,addr={DATA_SLOT:#x},serial=rdma-lab-data"]
-    if scratch_disk is not None:
-        argv += ["-drive", f"file={scratch_disk},if=none,id=scratch,format=qcow2,discard=unmap",
-                 "-device", f"virtio-blk-pci,drive=scratch,addr={SCRATCH_SLOT:#x},serial=rdma-lab-scratch"]
+    # The VM's extra disks in its declared order: consecutive PCI slots, so vdb, vdc, vdd ...
+    for i, (role, _size) in enumerate(vm.disks):
+        argv += ["-drive", f"file={disks[role]},if=none,id={role},format=qcow2,discard=unmap",
+                 "-device", f"virtio-blk-pci,drive={role},addr={FIRST_DISK_SLOT + i:#x},serial=rdma-lab-{role}"]
     # Management: user networking, nothing reachable from the guest (restrict=on); ssh forwarded
     # to the controller's loopback only.
     argv += ["-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{ssh_port}-:22",

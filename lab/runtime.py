@@ -287,9 +287,8 @@ def launch(st: dict, name: str) -> None:
     pubkey = (ssh_dir() / "id_ed25519.pub").read_text()
     st["switches"] = ensure_switches()
     argv = qemu.qemu_argv(vm, kernel=img["kernel"], initrd=img["initrd"], overlay=Path(v["overlay"]),
-                          data_disk=Path(v["data_disk"]) if v.get("data_disk") else None, run_dir=run_dir(),
-                          ssh_port=v["ssh_port"], pubkey=pubkey,
-                          scratch_disk=Path(v["scratch_disk"]) if v.get("scratch_disk") else None)
+                          disks={role: Path(path) for role, path in v.get("disks", {}).items()},
+                          run_dir=run_dir(), ssh_port=v["ssh_port"], pubkey=pubkey)
     (run_dir() / f"{name}.argv.json").write_text(json.dumps(argv, indent=1) + "\n")
     (run_dir() / f"{name}.pid").unlink(missing_ok=True)
     with open(run_dir() / f"{name}.qemu.log", "a") as logf:
@@ -326,14 +325,12 @@ def create_run(key: str) -> dict:
         proc.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(img["rootfs"]), str(overlay)],
                  timeout=120, check=True)
         disks = {}
-        for role, size_mb in (("data", vm.data_disk_mb), ("scratch", vm.scratch_disk_mb)):
-            disks[role] = None
-            if size_mb:
-                disks[role] = str(rd / f"{vm.name}-{role}.qcow2")
-                proc.run(["qemu-img", "create", "-q", "-f", "qcow2", disks[role], f"{size_mb}M"],
-                         timeout=120, check=True)
-        st["vms"][vm.name] = {"ssh_port": port, "overlay": str(overlay), "data_disk": disks["data"],
-                              "scratch_disk": disks["scratch"], "qmp": str(rd / f"{vm.name}.qmp"), "state": "created"}
+        for role, size_mb in vm.disks:
+            disks[role] = str(rd / f"{vm.name}-{role}.qcow2")
+            proc.run(["qemu-img", "create", "-q", "-f", "qcow2", disks[role], f"{size_mb}M"],
+                     timeout=120, check=True)
+        st["vms"][vm.name] = {"ssh_port": port, "overlay": str(overlay), "disks": disks,
+                              "qmp": str(rd / f"{vm.name}.qmp"), "state": "created"}
     save_state(st)
     return st
 

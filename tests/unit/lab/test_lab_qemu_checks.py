@@ -11,8 +11,7 @@ from lab import checks, config, qemu
 def argv_for(name):
     vm = config.vm_by_name(name)
     return qemu.qemu_argv(vm, kernel=Path("/img/vmlinuz"), initrd=Path("/img/initrd.img"), overlay=Path("/run/o.qcow2"),
-                          data_disk=Path("/run/d.qcow2") if vm.data_disk_mb else None, run_dir=Path("/run"),
-                          scratch_disk=Path("/run/s.qcow2") if vm.scratch_disk_mb else None,
+                          disks={role: Path(f"/run/{role}.qcow2") for role, _ in vm.disks}, run_dir=Path("/run"),
                           ssh_port=2270, pubkey="ssh-ed25519 AAAA x")
 
 
@@ -32,10 +31,13 @@ def test_storage_vm_command_line():
     devs = opt(argv, "-device")
     assert "virtio-net-pci,netdev=fabric,mac=52:54:00:77:01:11,addr=0x4" in devs
     assert any(d.startswith("virtio-blk-pci,drive=data") for d in devs)
-    # vda root, vdb data, vdc scratch: the guest names disks in PCI slot order
+    # vda root, vdb data, vdc scratch, vdd data1: the guest names disks in PCI slot order
     blk = [d for d in devs if d.startswith("virtio-blk-pci")]
-    assert [re.search(r"drive=(\w+)", d).group(1) for d in blk] == ["root", "data", "scratch"]
-    assert [int(re.search(r"addr=(0x[0-9a-f]+)", d).group(1), 16) for d in blk] == [8, 9, 10]
+    assert [re.search(r"drive=(\w+)", d).group(1) for d in blk] == ["root", "data", "scratch", "data1"]
+    assert [int(re.search(r"addr=(0x[0-9a-f]+)", d).group(1), 16) for d in blk] == [8, 9, 10, 11]
+    assert "file=/run/data1.qcow2,if=none,id=data1,format=qcow2,discard=unmap" in opt(argv, "-drive")
+    assert [config.DISK_DEVICES[role] for role, _ in config.vm_by_name("storage-a").disks] == [
+        "/dev/vdb", "/dev/vdc", "/dev/vdd"]
     assert "-daemonize" in argv and opt(argv, "-qmp") == ["unix:/run/storage-a.qmp,server=on,wait=off"]
 
 
@@ -43,7 +45,7 @@ def test_initiator_has_no_replication_nic_and_no_data_disk():
     argv = argv_for("initiator-1")
     assert opt(argv, "-m") == ["512"]
     assert not any("replication" in n for n in opt(argv, "-netdev"))
-    assert not any("drive=data" in d or "drive=scratch" in d for d in opt(argv, "-device"))
+    assert not any(d.startswith("virtio-blk-pci") and "drive=root" not in d for d in opt(argv, "-device"))
 
 
 IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")
