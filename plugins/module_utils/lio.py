@@ -291,6 +291,8 @@ def spec_from_dict(data):
         else:
             ports.append(normal)
     rdma_cm_port = data.get('rdma_cm_port')
+    if isinstance(rdma_cm_port, str) and rdma_cm_port.strip().isdigit():
+        rdma_cm_port = int(rdma_cm_port)
     if rdma_cm_port is not None and (not _is_int(rdma_cm_port) or not 1 <= rdma_cm_port <= 65535):
         problems.append('rdma_cm_port %r must be a TCP port number (1-65535) or null (leave it as it is)'
                         % (rdma_cm_port,))
