@@ -502,6 +502,11 @@ def read_state(root=DEFAULT_ROOT):
     return _read(DiskTree(root))
 
 
+def read_tree(tree):
+    """read_state of a tree that is not on disk, such as a FlatTree of a captured configfs."""
+    return _read(tree)
+
+
 def _flatten(state):
     """The FlatTree entries of a state: read back with _read, they give the same state."""
     if not state['configfs']:
