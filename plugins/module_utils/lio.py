@@ -72,27 +72,30 @@ class LioError(Exception):
         return dict(msg=self.msg)
 
 
-class SpecError(LioError):
-    """The export specification is not valid; ``problems`` lists every one."""
+class ProblemsError(LioError):
+    """An error made of several problems (sentences), all listed in ``problems``."""
+
+    PREFIX = ''
 
     def __init__(self, problems):
         self.problems = list(problems)
-        super(SpecError, self).__init__('invalid LIO export: ' + '; '.join(self.problems))
+        super(ProblemsError, self).__init__(self.PREFIX + '; '.join(self.problems))
 
     def fail_kwargs(self):
         return dict(msg=self.msg, problems=self.problems)
 
 
-class RefusedError(LioError):
+class SpecError(ProblemsError):
+    """The export specification is not valid."""
+
+    PREFIX = 'invalid LIO export: '
+
+
+class RefusedError(ProblemsError):
     """What configfs holds contradicts the specification and changing it would destroy or
-    swap something in use; nothing was changed. ``problems`` lists every conflict."""
+    swap something in use; nothing was changed."""
 
-    def __init__(self, problems):
-        self.problems = list(problems)
-        super(RefusedError, self).__init__('refusing to change the LIO export: ' + '; '.join(self.problems))
-
-    def fail_kwargs(self):
-        return dict(msg=self.msg, problems=self.problems)
+    PREFIX = 'refusing to change the LIO export: '
 
 
 class SetupError(LioError):
