@@ -878,8 +878,9 @@ def _backstore_actions(state, spec):
     return out, placed
 
 
-def _export_actions(state, spec, placed):
-    """Target ports, TPGs, LUNs, ACLs and mapped LUNs, attributes, TPG enable last."""
+def _export_actions(state, spec, placed, reenable=()):
+    """Target ports, TPGs, LUNs, ACLs and mapped LUNs, attributes, TPG enable last (also for
+    the ports in reenable, even if their TPG reads enabled)."""
     out = []
     if not state['fabric']:
         out.append(Action('mkdir', FABRIC, None, 'create the srpt fabric directory'))
@@ -924,7 +925,7 @@ def _export_actions(state, spec, placed):
         if (have is not None and have != want) or (tpg_state.get('new') and spec.generate_node_acls):
             out.append(Action('write', tpg + '/attrib/generate_node_acls', want,
                               'set generate_node_acls of target port %s to %s' % (port, want)))
-        if not tpg_state['enabled']:
+        if not tpg_state['enabled'] or port in reenable:
             enables.append(Action('write', tpg + '/enable', '1', 'enable the TPG of target port %s' % port))
     if spec.rdma_cm_port is not None:
         if not state['fabric']:
@@ -935,6 +936,19 @@ def _export_actions(state, spec, placed):
                               'listen for RDMA/CM logins on port %d (was %d)' % (spec.rdma_cm_port,
                                                                                  state['rdma_cm_port'])))
     return out + enables
+
+
+def _tpgs_dropped(actions, spec):
+    """The spec's target ports another TPG of which the actions disable or remove. ib_srpt keeps
+    one enabled flag per RDMA port: that clears it for the spec's TPG too, though the TPG's
+    enable attribute still reads 1."""
+    ports = set()
+    for action in actions:
+        parts = action.path.split('/')
+        if len(parts) >= 3 and parts[0] == FABRIC and parts[1] in spec.target_ports and (
+                (action.op == 'rmdir' and len(parts) == 3) or parts[3:] == ['enable']):
+            ports.add(parts[1])
+    return ports
 
 
 def plan(state, spec, purge=False):
@@ -951,7 +965,7 @@ def plan(state, spec, purge=False):
     if problems:
         raise RefusedError(problems)
     backstore_actions, placed = _backstore_actions(after, spec)
-    return actions + backstore_actions + _export_actions(after, spec, placed)
+    return actions + backstore_actions + _export_actions(after, spec, placed, _tpgs_dropped(actions, spec))
 
 
 def plan_stop(state, spec):

@@ -369,6 +369,19 @@ def test_purge_removes_it_in_safe_order(lab):
     assert lio.monitor(after, lab.spec()) == ('running', [])
 
 
+def test_purging_another_tpg_of_a_spec_port_enables_the_spec_tpg_again(lab):
+    # ib_srpt has one enabled flag per RDMA port: dropping the other TPG clears it for ours
+    lab.up()
+    other = 'srpt/%s/tpg_2' % PORT
+    lab.fs.mkdir(lab.path(other))
+    lab.fs.write(lab.path(other + '/enable'), '1')
+    actions = lio.plan(lab.state(), lab.spec(), purge=True)
+    assert ops(actions) == [('write', other + '/enable'), ('rmdir', other), ('write', TPG + '/enable')]
+    assert actions[-1].value == '1'
+    lab.apply(actions)
+    assert lio.plan(lab.state(), lab.spec(), purge=True) == []
+
+
 def test_purge_frees_a_device_held_by_a_foreign_backstore(lab):
     lab.up(lio.spec_from_dict({'volumes': [{'name': 'old', 'device': lab.devices[0], 'serial': 'beef', 'lun': 0}],
                                'target_ports': [PORT_B]}))
