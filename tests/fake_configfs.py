@@ -243,3 +243,17 @@ class FakeConfigfs(object):
                 if self.kind(rel)[0] is not None:
                     made.append(rel)
         return sorted(made)
+
+
+def captured_entries(capture):
+    """The lio.FlatTree entries of a tree captured with tests/fixtures/lio/capture.py (its JSON
+    loaded): {'': dir, path: ('dir', None) | ('file', content) | ('link', target)}."""
+    entries = {'': ('dir', None)}
+    for path, item in capture['tree'].items():
+        if item['type'] == 'dir':
+            entries[path] = ('dir', None)
+        elif item['type'] == 'link':
+            entries[path] = ('link', item['target'])
+        else:
+            entries[path] = ('file', item['content'])
+    return entries

@@ -32,7 +32,6 @@ Every path in a state, an action or a message is relative to the root.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import copy
 import errno
 import os
 import re

@@ -156,4 +156,3 @@ def test_an_export_that_does_not_run_after_the_changes_fails(configfs, monkeypat
     out = configfs()
     assert out.failed
     assert out.result['msg'] == 'the export is failed, not running, after the changes: TPG %s is not enabled' % TPG
-
