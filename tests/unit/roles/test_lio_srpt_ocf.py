@@ -15,7 +15,7 @@ import os
 import stat
 import subprocess
 import sys
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 import pytest
 
@@ -86,7 +86,7 @@ class Node(object):
         environ.update(self.env)
         environ.update(env)
         return subprocess.run([sys.executable, AGENT] + list(args), env=environ, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+                              stderr=subprocess.PIPE, universal_newlines=True, timeout=60, check=False)
 
 
 @pytest.fixture

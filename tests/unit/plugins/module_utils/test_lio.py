@@ -662,7 +662,10 @@ def test_device_in_use(tmp_path, monkeypatch):
         return real_open(path, flags, *args)
     monkeypatch.setattr(os, 'open', busy)
     assert lio.device_in_use(str(free)) is True
-    monkeypatch.setattr(os, 'open', lambda path, flags: (_ for _ in ()).throw(OSError(errno.EACCES, 'denied')))
+
+    def denied(path, flags, *args):
+        raise OSError(errno.EACCES, os.strerror(errno.EACCES))
+    monkeypatch.setattr(os, 'open', denied)
     with pytest.raises(lio.LioError) as info:
         lio.device_in_use(str(free))
     assert info.value.msg == 'cannot tell whether %s is in use: Permission denied' % free
