@@ -216,9 +216,10 @@ def exit_with(module, run, message=None, errors=()):
 
     errors: further exception classes treated the same way; they have ``fail_kwargs()`` too (the
     errors of module_utils that must not import this file, such as lio.py's LioError)."""
+    caught = tuple([RunnerError] + list(errors))
     try:
         result = run()
-    except (RunnerError,) + tuple(errors) as exc:
+    except caught as exc:
         kwargs = exc.fail_kwargs()
         if message is not None:
             kwargs['msg'] = message(kwargs['msg'])
