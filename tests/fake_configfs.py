@@ -10,7 +10,9 @@ attributes and groups, rmdir removes them but refuses while anything user-made i
 attributes cannot be created, a LUN links only an enabled backstore, a serial cannot change
 while a LUN exports the backstore, a device cannot be enabled twice. Files hold what the kernel
 shows when read (vpd_unit_serial with its "T10 VPD Unit Serial Number:" prefix, info with the
-udev path). Standard library only: the OCF agent's tests load it in a subprocess.
+udev path, links relative to the configfs mount), and a relative link target is resolved against
+the current directory as configfs does. Standard library only: the OCF agent's tests load it in
+a subprocess.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -153,7 +155,8 @@ class FakeConfigfs(object):
         rel = self.rel(path)
         parent = os.path.dirname(rel)
         kind = self.kind(parent)[0]
-        pointed = os.path.normpath(os.path.join(os.path.dirname(path), target))
+        # configfs resolves a relative target against the current directory, not the link's
+        pointed = os.path.normpath(os.path.join(os.getcwd(), target))
         if kind == 'lun':
             if not os.path.isdir(pointed) or self.kind(self.rel(pointed))[0] != 'backstore':
                 raise _error(errno.EINVAL, path)
@@ -166,7 +169,9 @@ class FakeConfigfs(object):
                 raise _error(errno.EINVAL, path)
         else:
             raise _error(errno.EPERM, path)
-        os.symlink(target, path)
+        # read back as the kernel shows it: up to the configfs mount, then down
+        mount = os.path.dirname(self.root)
+        os.symlink(os.path.join(os.path.relpath(mount, os.path.dirname(path)), os.path.relpath(pointed, mount)), path)
 
     def unlink(self, path):
         if not os.path.islink(path):

@@ -16,17 +16,20 @@ the difference into an ordered list of ``Action`` (mkdir, write, symlink, unlink
 state a plan leads to without touching anything (check mode, diffs); ``describe()`` renders a
 state as sorted lines.
 
-Layout (kernel 6.1, as blktests tests/srp/rc builds it), below the root
+Layout (kernel 6.1, as captured in tests/fixtures/lio/), below the root
 (/sys/kernel/config/target):
 
     core/iblock_N/NAME/            backstore (control, udev_path, enable, wwn/vpd_unit_serial)
     srpt/                          the fabric (mkdir srpt works once ib_srpt is loaded)
     srpt/discovery_auth/rdma_cm_port
-    srpt/PORT/PORT/                the TPG of target port PORT (enable, attrib/, lun/, acls/)
-    srpt/PORT/PORT/lun/lun_L/NAME -> ../../../../../core/iblock_N/NAME
-    srpt/PORT/PORT/acls/INI/lun_L/NAME -> ../../../lun/lun_L
+    srpt/PORT/tpgt_1/              the TPG of target port PORT (enable, attrib/, lun/, acls/);
+                                   tpgt_1 as targetcli names it, which lists only tpgt_* TPGs
+    srpt/PORT/tpgt_1/lun/lun_L/NAME -> core/iblock_N/NAME
+    srpt/PORT/tpgt_1/acls/INI/lun_L/NAME -> srpt/PORT/tpgt_1/lun/lun_L
 
-Every path in a state, an action or a message is relative to the root.
+Every path in a state, an action or a message is relative to the root. Links are made with
+absolute targets (configfs resolves a relative one against the creator's current directory)
+and read back relative to the configfs mount (../../../../../../target/core/iblock_0/vol0).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -39,6 +42,7 @@ import re
 DEFAULT_ROOT = '/sys/kernel/config/target'
 DEFAULT_MODULES_DIR = '/sys/module'
 FABRIC = 'srpt'
+TPG_NAME = 'tpgt_1'
 RDMA_CM_PORT = 'srpt/discovery_auth/rdma_cm_port'
 BACKSTORE_PLUGIN = 'iblock'
 # INQUIRY_VPD_SERIAL_LEN is 254 with the terminating NUL; the value is written without a newline
@@ -402,21 +406,25 @@ def _parse_int(text):
         return None
 
 
+def _parts(target):
+    return [p for p in target.split('/') if p not in ('', '.', '..')]
+
+
 def _backstore_key(target):
-    """'iblock_0/vol0' for a link into core/, '?TARGET' for any other link."""
-    parts = [p for p in target.split('/') if p not in ('', '.', '..')]
-    if 'core' in parts:
-        rest = parts[parts.index('core') + 1:]
-        if len(rest) == 2:
-            return '/'.join(rest)
+    """'iblock_0/vol0' for a link that ends in core/iblock_0/vol0, '?TARGET' for any other."""
+    parts = _parts(target)
+    if len(parts) >= 3 and parts[-3] == 'core' and _HBA_RE.match(parts[-2]):
+        return '/'.join(parts[-2:])
     return '?' + target
 
 
-def _lun_key(target):
-    """'lun_0' for a mapped-LUN link to ../../../lun/lun_0, '?TARGET' otherwise."""
-    parts = [p for p in target.split('/') if p not in ('', '.', '..')]
-    if len(parts) == 2 and parts[0] == 'lun' and _LUN_RE.match(parts[1]):
-        return parts[1]
+def _lun_key(target, tpg):
+    """'lun_0' for a mapped-LUN link that ends in TPG/lun/lun_0 (tpg: srpt/PORT/TPG; the older
+    relative spelling ../../../lun/lun_0 too), '?TARGET' for any other."""
+    parts = _parts(target)
+    if len(parts) >= 2 and parts[-2] == 'lun' and _LUN_RE.match(parts[-1]):
+        if len(parts) == 2 or parts[-5:-2] == tpg.split('/'):
+            return parts[-1]
     return '?' + target
 
 
@@ -450,7 +458,7 @@ def _read_tpg(tree, rel):
         base = rel + '/acls/' + acl
         if tree.isdir(base):
             acls[acl] = dict(mapped_luns=dict(
-                (m, dict(links=_links(tree, base + '/' + m, _lun_key)))
+                (m, dict(links=_links(tree, base + '/' + m, lambda target: _lun_key(target, rel))))
                 for m in tree.listdir(base) if _LUN_RE.match(m) and tree.isdir(base + '/' + m)))
     return dict(enabled=_text(tree.read(rel + '/enable')) == '1', attrib=attrib, luns=luns, acls=acls)
 
@@ -548,26 +556,26 @@ def _flatten(state):
             for lun, lun_state in tpg_state['luns'].items():
                 add_dir(base + '/lun/' + lun)
                 for name, key in lun_state['links'].items():
-                    entries[base + '/lun/%s/%s' % (lun, name)] = ('link', _link_target(key, 5))
+                    entries[base + '/lun/%s/%s' % (lun, name)] = ('link', _link_target(key))
             for acl, acl_state in tpg_state['acls'].items():
                 add_dir(base + '/acls/' + acl)
                 for mapped, mapped_state in acl_state['mapped_luns'].items():
                     add_dir(base + '/acls/%s/%s' % (acl, mapped))
                     for name, lun in mapped_state['links'].items():
-                        target = lun[1:] if lun.startswith('?') else '../../../lun/' + lun
+                        target = lun[1:] if lun.startswith('?') else '%s/lun/%s' % (base, lun)
                         entries[base + '/acls/%s/%s/%s' % (acl, mapped, name)] = ('link', target)
     for key, luns in state['other_exports'].items():
         for lun_path in luns:
             parts = lun_path.split('/')
             for depth in range(1, len(parts) + 1):
                 add_dir('/'.join(parts[:depth]))
-            entries[lun_path + '/' + key.replace('/', '_')] = ('link', _link_target(key, len(parts)))
+            entries[lun_path + '/' + key.replace('/', '_')] = ('link', _link_target(key))
     return entries
 
 
-def _link_target(key, depth):
-    """The relative target of a link to backstore key, from a directory depth levels below the root."""
-    return key[1:] if key.startswith('?') else '../' * depth + 'core/' + key
+def _link_target(key):
+    """The target (relative to the root) of a link to backstore key."""
+    return key[1:] if key.startswith('?') else 'core/' + key
 
 
 def simulate(state, actions):
@@ -581,7 +589,8 @@ def simulate(state, actions):
 # ------------------------------------------------------------------------------------ actions
 class Action(object):
     """One step of a plan: op (mkdir, write, symlink, unlink, rmdir), path (relative to the
-    root), value (what write writes, where symlink points), sentence (for a person).
+    root), value (what write writes; for symlink the target, relative to the root too),
+    sentence (for a person).
     optional: a write skipped when its attribute does not exist (a kernel without it)."""
 
     OPS = ('mkdir', 'write', 'symlink', 'unlink', 'rmdir')
@@ -609,12 +618,12 @@ class Action(object):
 
 
 def _tpg_path(port, tpg=None):
-    return '%s/%s/%s' % (FABRIC, port, port if tpg is None else tpg)
+    return '%s/%s/%s' % (FABRIC, port, TPG_NAME if tpg is None else tpg)
 
 
 def _where(port, tpg=None):
-    """A TPG for a sentence: 'target port P' when it is the port's own TPG (named P too)."""
-    if tpg is None or tpg == port:
+    """A TPG for a sentence: 'target port P' when it is the port's own TPG (tpgt_1)."""
+    if tpg is None or tpg == TPG_NAME:
         return 'target port %s' % port
     return 'TPG %s of target port %s' % (tpg, port)
 
@@ -740,7 +749,7 @@ def _purge(state, spec):
             removal.port(port)
             continue
         for tpg, tpg_state in port_state['tpgs'].items():
-            if tpg != port:
+            if tpg != TPG_NAME:
                 removal.tpg(port, tpg)
                 continue
             for lun in tpg_state['luns']:
@@ -805,7 +814,7 @@ def _conflicts(state, spec):
                             'resource), then run again' % (key, backstore['serial'], volume.serial, volume.name,
                                                            ', '.join(exports)))
     for port in spec.target_ports:
-        tpg_state = state['ports'].get(port, {}).get('tpgs', {}).get(port)
+        tpg_state = state['ports'].get(port, {}).get('tpgs', {}).get(TPG_NAME)
         if tpg_state is None:
             continue
         tpg = _tpg_path(port)
@@ -886,7 +895,7 @@ def _export_actions(state, spec, placed, reenable=()):
     enables = []
     for port in spec.target_ports:
         port_state = state['ports'].get(port)
-        tpg_state = (port_state or {}).get('tpgs', {}).get(port)
+        tpg_state = (port_state or {}).get('tpgs', {}).get(TPG_NAME)
         tpg = _tpg_path(port)
         if port_state is None:
             out.append(Action('mkdir', '%s/%s' % (FABRIC, port), None, 'create target port %s' % port))
@@ -899,7 +908,7 @@ def _export_actions(state, spec, placed, reenable=()):
             if lun_state is None:
                 out.append(Action('mkdir', path, None, 'create LUN %d of target port %s' % (volume.lun, port)))
             if not (lun_state or {}).get('links'):
-                out.append(Action('symlink', '%s/%s' % (path, volume.name), _link_target(placed[volume.name], 5),
+                out.append(Action('symlink', '%s/%s' % (path, volume.name), _link_target(placed[volume.name]),
                                   'export backstore %s as LUN %d of target port %s' % (volume.name, volume.lun, port)))
         for initiator in spec.initiators():
             acl_state = tpg_state['acls'].get(initiator)
@@ -916,7 +925,7 @@ def _export_actions(state, spec, placed, reenable=()):
                     out.append(Action('mkdir', path, None, 'create mapped LUN %d of initiator %s on target port %s'
                                       % (volume.lun, initiator, port)))
                 if not (mapped_state or {}).get('links'):
-                    out.append(Action('symlink', '%s/%s' % (path, volume.name), '../../../lun/' + volume.lun_dir,
+                    out.append(Action('symlink', '%s/%s' % (path, volume.name), '%s/lun/%s' % (tpg, volume.lun_dir),
                                       'map LUN %d (volume %s) to initiator %s on target port %s' % (
                                           volume.lun, volume.name, initiator, port)))
         want = '1' if spec.generate_node_acls else '0'
@@ -924,6 +933,10 @@ def _export_actions(state, spec, placed, reenable=()):
         if (have is not None and have != want) or (tpg_state.get('new') and spec.generate_node_acls):
             out.append(Action('write', tpg + '/attrib/generate_node_acls', want,
                               'set generate_node_acls of target port %s to %s' % (port, want)))
+        if port in reenable and tpg_state['enabled']:
+            # writing 1 to a TPG that reads enabled changes nothing: cycle it
+            enables.append(Action('write', tpg + '/enable', '0', 'disable the TPG of target port %s, to enable it '
+                                  'again after another TPG of the port went' % port))
         if not tpg_state['enabled'] or port in reenable:
             enables.append(Action('write', tpg + '/enable', '1', 'enable the TPG of target port %s' % port))
     if spec.rdma_cm_port is not None:
@@ -939,8 +952,8 @@ def _export_actions(state, spec, placed, reenable=()):
 
 def _tpgs_dropped(actions, spec):
     """The spec's target ports another TPG of which the actions disable or remove. ib_srpt keeps
-    one enabled flag per RDMA port: that clears it for the spec's TPG too, though the TPG's
-    enable attribute still reads 1."""
+    one enabled flag per RDMA port (srpt_drop_tpg clears it): that disables the spec's TPG too,
+    though its enable attribute still reads 1."""
     ports = set()
     for action in actions:
         parts = action.path.split('/')
@@ -1071,7 +1084,7 @@ def apply(actions, root=DEFAULT_ROOT, fs=None):
                     continue
                 fs.write(path, action.value)
             elif action.op == 'symlink':
-                fs.symlink(action.value, path)
+                fs.symlink(os.path.join(root, action.value), path)
             elif action.op == 'unlink':
                 fs.unlink(path)
             else:
@@ -1108,7 +1121,7 @@ def monitor(state, spec):
         if not backstore['enabled']:
             problems.append('backstore %s is not enabled' % found[0])
     for port in spec.target_ports:
-        tpg_state = state['ports'].get(port, {}).get('tpgs', {}).get(port)
+        tpg_state = state['ports'].get(port, {}).get('tpgs', {}).get(TPG_NAME)
         tpg = _tpg_path(port)
         if tpg_state is None:
             problems.append('TPG %s is missing' % tpg)

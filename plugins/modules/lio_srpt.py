@@ -19,7 +19,7 @@ description:
   - Works on configfs directly, without C(targetcli). Each volume is an C(iblock) backstore
     C(core/iblock_N/NAME) with its device and unit serial (C(wwn/vpd_unit_serial), the same on both nodes
     of an HA pair so that initiators see one WWID), exported as LUN O(volumes[].lun) of each target
-    port's TPG C(srpt/PORT/PORT) and mapped, under the same LUN number, into the ACL of each initiator
+    port's TPG C(srpt/PORT/tpgt_1) (the name targetcli gives it and lists) and mapped, under the same LUN number, into the ACL of each initiator
     port of O(volumes[].initiators). The TPG is enabled last.
   - An existing backstore is found by its name in whichever C(iblock_N) it is; a new one gets the
     lowest free C(iblock_N).

@@ -28,7 +28,7 @@ TESTS = os.path.join(TOP, 'tests')
 
 PORT = '0xfe800000000000000002c903000e8acd'
 INI = '0xfe800000000000000002c903001a2b01'
-TPG = 'srpt/%s/%s' % (PORT, PORT)
+TPG = 'srpt/%s/tpgt_1' % PORT
 
 SHIM = '''# test shim: the real lio.py on the configfs emulation of tests/fake_configfs.py
 import importlib.util

@@ -17,7 +17,7 @@ from module_harness import RunCommandMock, patch_module, run_main
 
 PORT = '0xfe800000000000000002c903000e8acd'
 INI = '0xfe800000000000000002c903001a2b01'
-TPG = 'srpt/%s/%s' % (PORT, PORT)
+TPG = 'srpt/%s/tpgt_1' % PORT
 
 
 @pytest.fixture
