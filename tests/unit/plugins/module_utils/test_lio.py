@@ -10,12 +10,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import json
 import os
 
 import pytest
 
 from ansible_collections.rdma.ha_storage.plugins.module_utils import lio
-from fake_configfs import FakeConfigfs
+from fake_configfs import FakeConfigfs, captured_entries
 
 PORT = '0xfe800000000000000002c903000e8acd'
 PORT_B = '0xfe800000000000000002c903000e8ace'
@@ -671,3 +672,92 @@ def test_device_in_use(tmp_path, monkeypatch):
         lio.device_in_use(str(free))
     assert info.value.msg == 'cannot tell whether %s is in use: Permission denied' % free
 
+
+# ------------------------------------------------------------------------------ trees captured in the lab
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'fixtures', 'lio')
+LAB_PORT = '0xfe80000000000000505400fffe770111'
+LAB_INI = '0xfe80000000000000505400fffe770121'
+LAB_SERIAL = '2cc1fdd3-57b1-41c7-9aa5-77e7eec5458b'
+LAB_TPG = 'srpt/%s/tpgt_1' % LAB_PORT
+LAB_SRPT_ATTRIB = {'srp_max_rdma_size': '65536', 'srp_max_rsp_size': '256', 'srp_sq_size': '4096', 'use_srq': '0'}
+
+
+def captured(name):
+    """read_state of a tree tests/fixtures/lio/capture.py captured on storage-a (kernel 6.1)."""
+    with open(os.path.join(FIXTURES, name)) as handle:
+        return lio.read_tree(lio.FlatTree(captured_entries(json.load(handle))))
+
+
+def lab_spec(**changes):
+    """The export targetcli made in tree-targetcli-vol0.json, in targetcli's spelling."""
+    data = {'volumes': [{'name': 'vol0', 'device': '/dev/drbd0', 'serial': LAB_SERIAL, 'lun': 0,
+                         'initiators': ['ib.fe80000000000000505400fffe770121']}],
+            'target_ports': ['ib.fe80000000000000505400fffe770111'], 'rdma_cm_port': 5555}
+    data.update(changes)
+    return lio.spec_from_dict(data)
+
+
+def test_captured_empty_tree():
+    state = captured('tree-empty.json')
+    assert state == {'configfs': True, 'core': True, 'hbas': [], 'backstores': {}, 'fabric': False,
+                     'rdma_cm_port': None, 'ports': {}, 'other_exports': {}}
+    assert lio.monitor(state, lab_spec()) == ('stopped', [])
+    actions = lio.plan(state, lab_spec())
+    assert ops(actions)[:2] == [('mkdir', 'core/iblock_0'), ('mkdir', 'core/iblock_0/vol0')]
+    assert ops(actions).index(('mkdir', 'srpt')) < ops(actions).index(('mkdir', 'srpt/' + LAB_PORT))
+    assert [a for a in actions if a.path == lio.RDMA_CM_PORT][0].optional is True
+    assert lio.plan_stop(state, lab_spec()) == []
+
+
+def test_captured_targetcli_export_reads_as_the_kernel_showed_it():
+    state = captured('tree-targetcli-vol0.json')
+    assert state == {
+        'configfs': True, 'core': True, 'hbas': ['iblock_0'],
+        'backstores': {'iblock_0/vol0': {'hba': 'iblock_0', 'name': 'vol0', 'device': '/dev/drbd0',
+                                         'serial': LAB_SERIAL, 'enabled': True}},
+        'fabric': True, 'rdma_cm_port': 5555,
+        'ports': {LAB_PORT: {'tpgs': {
+            'tpgt_1': {'enabled': True, 'attrib': LAB_SRPT_ATTRIB,
+                       'luns': {'lun_0': {'links': {'999a79a6a7': 'iblock_0/vol0'}}},
+                       'acls': {LAB_INI: {'mapped_luns': {'lun_0': {'links': {'f12a3f0956': 'lun_0'}}}}}},
+            # made by hand as blktests names it: targetcli does not see it
+            LAB_PORT: {'enabled': False, 'attrib': LAB_SRPT_ATTRIB, 'luns': {}, 'acls': {}}}}},
+        'other_exports': {}}
+    assert 'generate_node_acls' not in state['ports'][LAB_PORT]['tpgs']['tpgt_1']['attrib']
+    assert lio.simulate(state, []) == state
+
+
+def test_plan_on_the_captured_export_with_its_spec_is_empty():
+    state = captured('tree-targetcli-vol0.json')
+    assert lio.plan(state, lab_spec()) == []
+    assert lio.monitor(state, lab_spec()) == ('running', [])
+    # purge: the hand-made TPG goes, and the port's flag is cycled through tpgt_1 (srpt_drop_tpg clears it)
+    purge = lio.plan(state, lab_spec(), purge=True)
+    assert [(a.op, a.path, a.value) for a in purge] == [
+        ('rmdir', 'srpt/%s/%s' % (LAB_PORT, LAB_PORT), None), ('write', LAB_TPG + '/enable', '0'),
+        ('write', LAB_TPG + '/enable', '1')]
+    with pytest.raises(lio.RefusedError) as info:
+        lio.plan(state, lab_spec(volumes=[{'name': 'vol0', 'device': '/dev/drbd0', 'serial': '5a1e0d3f0000',
+                                           'lun': 0}]))
+    assert 'LIO refuses a serial change while LUNs export it (%s/lun/lun_0)' % LAB_TPG in info.value.msg
+
+
+def test_stop_of_the_captured_export():
+    state = captured('tree-targetcli-vol0.json')
+    actions = lio.plan_stop(state, lab_spec())
+    assert [(a.op, a.path) for a in actions] == [
+        ('write', LAB_TPG + '/enable'),
+        ('unlink', LAB_TPG + '/acls/%s/lun_0/f12a3f0956' % LAB_INI),
+        ('rmdir', LAB_TPG + '/acls/%s/lun_0' % LAB_INI),
+        ('rmdir', LAB_TPG + '/acls/' + LAB_INI),
+        ('unlink', LAB_TPG + '/lun/lun_0/999a79a6a7'),
+        ('rmdir', LAB_TPG + '/lun/lun_0'),
+        ('rmdir', 'srpt/%s/%s' % (LAB_PORT, LAB_PORT)),
+        ('rmdir', LAB_TPG),
+        ('rmdir', 'srpt/' + LAB_PORT),
+        ('rmdir', 'core/iblock_0/vol0'),
+        ('rmdir', 'core/iblock_0'),
+    ]
+    after = lio.simulate(state, actions)
+    assert lio.describe(after) == 'srpt rdma_cm_port=5555\n'
+    assert lio.monitor(after, lab_spec()) == ('stopped', [])
