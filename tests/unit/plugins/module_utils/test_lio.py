@@ -665,6 +665,12 @@ def test_device_in_use(tmp_path, monkeypatch):
     monkeypatch.setattr(os, 'open', busy)
     assert lio.device_in_use(str(free)) is True
 
+    def secondary(path, flags, *args):
+        # what /dev/drbd0 answers on the DRBD Secondary (lab, kernel 6.1): nobody can hold it for LIO
+        raise OSError(errno.EMEDIUMTYPE, os.strerror(errno.EMEDIUMTYPE))
+    monkeypatch.setattr(os, 'open', secondary)
+    assert lio.device_in_use(str(free)) is False
+
     def denied(path, flags, *args):
         raise OSError(errno.EACCES, os.strerror(errno.EACCES))
     monkeypatch.setattr(os, 'open', denied)
