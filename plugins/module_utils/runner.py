@@ -209,13 +209,17 @@ class Runner(object):
         return result
 
 
-def exit_with(module, run, message=None):
+def exit_with(module, run, message=None, errors=()):
     """End a module: ``module.exit_json(**run())``, or, when run raises a RunnerError,
     ``module.fail_json`` with the error's fields (its msg passed through ``message`` first, e.g. to
-    prefix the resource or mask a secret). The one place where typed errors become fail_json."""
+    prefix the resource or mask a secret). The one place where typed errors become fail_json.
+
+    errors: further exception classes treated the same way; they have ``fail_kwargs()`` too (the
+    errors of module_utils that must not import this file, such as lio.py's LioError)."""
+    caught = tuple([RunnerError] + list(errors))
     try:
         result = run()
-    except RunnerError as exc:
+    except caught as exc:
         kwargs = exc.fail_kwargs()
         if message is not None:
             kwargs['msg'] = message(kwargs['msg'])

@@ -230,6 +230,20 @@ def test_exit_with_turns_a_typed_error_into_fail_json_with_every_field_and_the_m
                                   'cmd': ['/usr/sbin/drbdadm', 'up', 'vol0'], 'rc': 10, 'stdout': 'o', 'stderr': 'e'}
 
 
+def test_exit_with_takes_further_typed_errors():
+    class OtherError(Exception):
+        def fail_kwargs(self):
+            return {'msg': 'other', 'path': '/x'}
+
+    def run():
+        raise OtherError()
+    with pytest.raises(Ended) as ended:
+        exit_with(ExitModule(), run, errors=(OtherError,))
+    assert (ended.value.how, ended.value.kwargs) == ('fail', {'msg': 'other', 'path': '/x'})
+    with pytest.raises(OtherError):
+        exit_with(ExitModule(), run)
+
+
 def test_exit_with_lets_other_exceptions_through():
     def run():
         raise KeyError('a bug is a traceback, not a module failure')
