@@ -125,6 +125,16 @@ def test_start_monitor_stop_monitor(node):
     assert stop_again.returncode == OCF_SUCCESS and len(stop_again.stderr.splitlines()) == 1
 
 
+def test_exportable_tells_whether_every_device_opens(node, tmp_path):
+    assert node.run('exportable').returncode == OCF_SUCCESS
+    missing = str(tmp_path / 'drbd9')
+    node.write_config(node.export(volumes=[{'name': 'vol9', 'device': missing, 'serial': 'a9', 'lun': 0,
+                                            'initiators': [INI]}]))
+    out = node.run('exportable')
+    assert out.returncode == OCF_ERR_GENERIC
+    assert 'device %s of volume vol9 cannot be opened (No such file or directory)' % missing in out.stderr
+
+
 def test_monitor_reports_a_broken_export(node):
     assert node.run('start').returncode == OCF_SUCCESS
     node.fs.write(node.fs.path(TPG + '/enable'), '0')
