@@ -9,22 +9,29 @@ __metaclass__ = type
 
 from ansible_collections.rdma.ha_storage.plugins.module_utils import srp
 
-MODINFO = """srp_sg_tablesize:Deprecated name for cmd_sg_entries (uint)
-cmd_sg_entries:Default number of gather/scatter entries in the SRP command (default is 12, max 255) (uint)
-indirect_sg_entries:Default max number of gather/scatter entries (default is 12, max is 2048) (uint)
-allow_ext_sg:Default behavior when there are more than cmd_sg_entries S/G entries after mapping; fails the request when false (default false) (bool)
-topspin_workarounds:Enable workarounds for Topspin/Cisco SRP target bugs if != 0 (int)
-register_always:Use memory registration even for contiguous memory regions (bool)
-never_register:Never register memory (bool)
-reconnect_delay:Time between successive reconnect attempts
-fast_io_fail_tmo:Number of seconds between the observation of a transport layer error and failing all I/O. "off" means that this functionality is disabled.
-dev_loss_tmo:Maximum number of seconds that the SRP transport should insulate transport layer errors. After this time has been exceeded the SCSI host is removed. Should be between 1 and 600 if fast_io_fail_tmo has not been set. "off" means that this functionality is disabled.
-use_imm_data:Whether or not to request permission to use immediate data during SRP login. (bool)
-max_imm_data:Maximum immediate data size. (uint)
-ch_count:Number of RDMA channels to use for communication with an SRP target. Using more than one channel improves performance if the HCA supports multiple completion vectors. The default value is the minimum of four times the number of online CPU sockets and the number of completion vectors supported by the HCA. (uint)
-"""
-# the parameter list of ib_srp.c (Linux 6.1), as `modinfo -p ib_srp` prints it
-
+# `modinfo -p ib_srp` as it prints the parameters of ib_srp.c (Linux 6.x): written from the
+# module_param / MODULE_PARM_DESC lines of drivers/infiniband/ulp/srp/ib_srp.c, not captured on a host.
+MODINFO = (
+    "srp_sg_tablesize:Deprecated name for cmd_sg_entries (uint)\n"
+    "cmd_sg_entries:Default number of gather/scatter entries in the SRP command (default is 12, max 255) (uint)\n"
+    "indirect_sg_entries:Default max number of gather/scatter entries (default is 12, max is 2048) (uint)\n"
+    "allow_ext_sg:Default behavior when there are more than cmd_sg_entries S/G entries after mapping; fails the"
+    " request when false (default false) (bool)\n"
+    "topspin_workarounds:Enable workarounds for Topspin/Cisco SRP target bugs if != 0 (int)\n"
+    "register_always:Use memory registration even for contiguous memory regions (bool)\n"
+    "never_register:Never register memory (bool)\n"
+    "reconnect_delay:Time between successive reconnect attempts\n"
+    "fast_io_fail_tmo:Number of seconds between the observation of a transport layer error and failing all I/O."
+    " \"off\" means that this functionality is disabled.\n"
+    "dev_loss_tmo:Maximum number of seconds that the SRP transport should insulate transport layer errors. After"
+    " this time has been exceeded the SCSI host is removed. Should be between 1 and 600 if fast_io_fail_tmo has"
+    " not been set. \"off\" means that this functionality is disabled.\n"
+    "use_imm_data:Whether or not to request permission to use immediate data during SRP login. (bool)\n"
+    "max_imm_data:Maximum immediate data size. (uint)\n"
+    "ch_count:Number of RDMA channels to use for communication with an SRP target. Using more than one channel"
+    " improves performance if the HCA supports multiple completion vectors. The default value is the minimum of"
+    " four times the number of online CPU sockets and the number of completion vectors supported by the HCA. (uint)\n"
+)
 
 
 def make_tree(root, hosts=(), ports=(), disks=(), params=None):
