@@ -27,6 +27,8 @@ __metaclass__ = type
 import os
 import re
 
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.ids import canonical_guid
+
 # writable at run time (module parameters and remote ports alike), in this order in files
 TIMERS = ('reconnect_delay', 'fast_io_fail_tmo', 'dev_loss_tmo')
 # module parameters read when ib_srp is loaded only
@@ -210,3 +212,69 @@ class SrpSysfs(object):
             disks.append({'name': name, 'host': int(match.group(1)), 'timeout_path': timeout_path,
                           'timeout': self.read(timeout_path)})
         return disks
+
+
+# ---------------------------------------------------------------------- login targets of a slice
+SRP_CLASS_DIR = '/sys/class/infiniband_srp'
+
+
+def _dest(address, port):
+    return '[%s]:%d' % (address, port) if ':' in address else '%s:%d' % (address, port)
+
+
+def _local_port(node, network):
+    """(interface, port) of ``node`` (a slice's node) on ``network``: the interface's own port,
+    else the Ethernet port whose netdev carries the address (RoCE); (None, None) / (iface, None)."""
+    iface = next((i for i in node['interfaces'] if i['network'] == network), None)
+    if iface is None:
+        return None, None
+    ports = node['ports']
+    if iface.get('port'):
+        return iface, next((p for p in ports if p['name'] == iface['port']), None)
+    return iface, next((p for p in ports if p.get('netdev') == iface['netdev'] and p['link_layer'] == 'ethernet'), None)
+
+
+def login_targets(host_slice, rdma_cm_port=5555, target_guids=None, options=None):
+    """The targets of an initiator's slice as the SRP login service logs in to them over RDMA/CM.
+
+    One entry per storage node (all volumes of its pair are reached through one login), in the
+    order of the slice: the local SRP host is the port that carries the initiator's address on
+    the pair's client network; ``dest`` the node's client address and ``rdma_cm_port``;
+    ``id_ext`` = ``ioc_guid`` the GUID the node's ib_srpt checks the login against (its
+    srpt_service_guid): ``target_guids[node]`` when given, else the node's first port of the same
+    link layer (on Soft-RoCE the node GUID and the port GUID are one value; see the role's README).
+
+    Returns {'targets': [...], 'skipped': [{'pair', 'volume', 'reason'}]} (targets the initiator
+    cannot reach over RDMA/CM: no address on the client network, or no port under it)."""
+    target_guids = target_guids or {}
+    options = dict(options or {})
+    node = host_slice['node']
+    initiator_ext = host_slice['srp']['initiator_ext']
+    entries, skipped, by_node = [], [], {}
+    for target in host_slice['targets']:
+        iface, local = _local_port(node, target['client_network'])
+        if local is None:
+            reason = ('no address on the client network %s: RDMA/CM logins need one (InfiniBand hosts without '
+                      'one log in through srp_daemon)' % target['client_network'] if iface is None else
+                      'its address on %s (%s) is on no RDMA port of the node (give the interface its port)'
+                      % (target['client_network'], iface['netdev']))
+            skipped.append({'pair': target['pair'], 'volume': target['volume'], 'reason': reason})
+            continue
+        srp_host = '%s/srp-%s-%d' % (SRP_CLASS_DIR, local['device'], local['port'])
+        for member in target['nodes']:
+            key = (member['name'], srp_host)
+            if key in by_node:
+                if target['volume'] not in by_node[key]['volumes']:
+                    by_node[key]['volumes'].append(target['volume'])
+                continue
+            guid = target_guids.get(member['name'])
+            if not guid:
+                same = [p for p in member['ports'] if p['link_layer'] == local['link_layer']]
+                guid = (same or member['ports'])[0]['guid']
+            guid = canonical_guid(guid)[2:]
+            entry = {'name': member['name'], 'pair': target['pair'], 'volumes': [target['volume']],
+                     'srp_host': srp_host, 'id_ext': guid, 'ioc_guid': guid, 'initiator_ext': initiator_ext,
+                     'dest': _dest(member['client_address'], rdma_cm_port), 'options': dict(options)}
+            by_node[key] = entry
+            entries.append(entry)
+    return {'targets': entries, 'skipped': skipped}

@@ -6,11 +6,16 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import copy
 import itertools
 
 import pytest
+import yaml
 
 from ansible_collections.rdma.ha_storage.plugins.module_utils import srp
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.errors import FabricError
+from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.slices import host_slice
+from helpers import TOP
 from srp_sysfs_tree import MODINFO, make_tree
 
 OFF = -1
@@ -128,3 +133,80 @@ def test_sysfs_without_ib_srp(tmp_path):
     sysfs = srp.SrpSysfs(str(tmp_path))
     assert not sysfs.module_loaded()
     assert sysfs.srp_hosts() == [] and sysfs.remote_ports() == [] and sysfs.srp_disks() == []
+
+
+# ---------------------------------------------------------------------- login targets
+EXAMPLE = yaml.safe_load((TOP / 'tests' / 'fixtures' / 'fabric' / 'example.yml').read_text())['rdma_fabric']
+
+
+def roce_fabric():
+    """The lab's shape: Soft-RoCE ports, interfaces given by netdev only, one pair, one initiator."""
+    def node(name, kind, host, nets):
+        return {'name': name, 'kind': kind,
+                'ports': [{'device': 'rxe0', 'port': 1, 'guid': '0x505400fffe7701%02d' % host, 'link_layer': 'ethernet',
+                           'netdev': 'eth1'}],
+                'interfaces': [{'network': n, 'address': '10.77.%d.%d' % (i + 1, host), 'netdev': 'eth%d' % (i + 1)}
+                               for i, n in enumerate(nets)]}
+    return {
+        'networks': [{'name': 'fabric', 'cidr': '10.77.1.0/24', 'transport': 'ethernet'},
+                     {'name': 'replication', 'cidr': '10.77.2.0/24', 'transport': 'ethernet', 'purpose': 'replication'}],
+        'nodes': [node('storage-a', 'storage', 11, ['fabric', 'replication']),
+                  node('storage-b', 'storage', 12, ['fabric', 'replication']),
+                  node('initiator-1', 'initiator', 21, ['fabric'])],
+        'ha_pairs': [{'name': 'lab', 'nodes': ['storage-a', 'storage-b'], 'replication_network': 'replication',
+                      'client_network': 'fabric', 'volumes': [
+                          {'name': 'vol0', 'backing_device': '/dev/vdb', 'drbd_minor': 0, 'drbd_port': 7789,
+                           'lun_serial': 'labvol0', 'initiators': ['initiator-1']},
+                          {'name': 'vol1', 'backing_device': '/dev/vdc', 'drbd_minor': 1, 'drbd_port': 7790,
+                           'lun_serial': 'labvol1', 'initiators': ['initiator-1']}]}],
+        'srp': {'initiator_ext': '0000000000000001'},
+    }
+
+
+def test_login_targets_of_the_lab_shape():
+    got = srp.login_targets(host_slice(roce_fabric(), 'initiator-1'), options={'tl_retry_count': 6})
+    assert got['skipped'] == []
+    assert got['targets'] == [
+        {'name': 'storage-a', 'pair': 'lab', 'volumes': ['vol0', 'vol1'], 'srp_host': '/sys/class/infiniband_srp/srp-rxe0-1',
+         'id_ext': '505400fffe770111', 'ioc_guid': '505400fffe770111', 'initiator_ext': '0000000000000001',
+         'dest': '10.77.1.11:5555', 'options': {'tl_retry_count': 6}},
+        {'name': 'storage-b', 'pair': 'lab', 'volumes': ['vol0', 'vol1'], 'srp_host': '/sys/class/infiniband_srp/srp-rxe0-1',
+         'id_ext': '505400fffe770112', 'ioc_guid': '505400fffe770112', 'initiator_ext': '0000000000000001',
+         'dest': '10.77.1.12:5555', 'options': {'tl_retry_count': 6}},
+    ]
+
+
+def test_login_targets_on_ipoib_use_the_interfaces_port_and_guid_overrides():
+    got = srp.login_targets(host_slice(EXAMPLE, 'init-2'), rdma_cm_port=4000, target_guids={'stor-b': '0002:c903:000e:9b10'})
+    assert [(t['name'], t['srp_host'], t['id_ext'], t['dest']) for t in got['targets']] == [
+        ('stor-a', '/sys/class/infiniband_srp/srp-mlx5_0-1', '0002c903000e8acd', '10.10.0.11:4000'),
+        ('stor-b', '/sys/class/infiniband_srp/srp-mlx5_0-1', '0002c903000e9b10', '10.10.0.12:4000')]
+    with pytest.raises(FabricError):
+        srp.login_targets(host_slice(EXAMPLE, 'init-2'), target_guids={'stor-b': 'nonsense'})
+
+
+def test_login_targets_that_cannot_be_reached_over_rdma_cm_are_skipped():
+    fabric = roce_fabric()
+    fabric['nodes'][2]['ports'][0]['netdev'] = 'eth9'        # the address is on no RDMA port
+    got = srp.login_targets(host_slice(fabric, 'initiator-1'))
+    assert got['targets'] == [] and len(got['skipped']) == 2
+    assert got['skipped'][0] == {'pair': 'lab', 'volume': 'vol0', 'reason':
+                                 'its address on fabric (eth1) is on no RDMA port of the node (give the interface its port)'}
+    fabric = copy.deepcopy(EXAMPLE)
+    init1 = next(n for n in fabric['nodes'] if n['name'] == 'init-1')
+    init1['interfaces'] = []                                  # InfiniBand without IPoIB: allowed by the model
+    got = srp.login_targets(host_slice(fabric, 'init-1'))
+    assert got['targets'] == [] and 'no address on the client network storage' in got['skipped'][0]['reason']
+
+
+def test_login_targets_ipv6_destination():
+    fabric = roce_fabric()
+    fabric['networks'][0]['cidr'] = 'fd00:77::/64'
+    for node in fabric['nodes']:
+        node['interfaces'][0]['address'] = 'fd00:77::%d' % int(node['ports'][0]['guid'][-2:])
+    got = srp.login_targets(host_slice(fabric, 'initiator-1'))
+    assert got['targets'][0]['dest'] == '[fd00:77::11]:5555'
+
+
+def test_login_targets_of_hosts_without_targets():
+    assert srp.login_targets(host_slice(EXAMPLE, 'stor-a')) == {'targets': [], 'skipped': []}
