@@ -18,9 +18,9 @@ description:
     (a temporary file next to O(path), renamed over it) only when multipath printed no complaint.
   - C(multipath) reads its configuration from a fixed path (C(/etc/multipath.conf), compiled in)
     and exits 0 even when it rejects keywords or values; it only says so on standard error
-    (C(/etc/multipath.conf line 3, invalid keyword in the defaults section: foo)). So the module
+    (for example C(/etc/multipath.conf line 3, invalid keyword in the defaults section) and the keyword). So the module
     runs it in a private mount namespace (C(unshare --mount)) where the directory of O(path) is an
-    overlay whose upper layer, on a private tmpfs, holds the candidate: multipath reads exactly
+    overlay whose upper layer, on a private tmpfs, holds the candidate; there multipath reads exactly
     what it will read after the installation (the files of its C(config_dir) included), under the
     installed name, while nothing changes for the rest of the system. Every line multipath prints
     on standard error is a problem, unless it matches O(ignore_messages).
@@ -56,7 +56,7 @@ options:
     elements: str
     default: []
 notes:
-  - Needs C(multipath) (Debian: multipath-tools), C(unshare) and C(mount) (util-linux) and the
+  - Needs C(multipath) (Debian package multipath-tools), C(unshare) and C(mount) (util-linux) and the
     overlay and tmpfs file systems on the managed host.
 seealso:
   - module: rdma.ha_storage.kernel_modules

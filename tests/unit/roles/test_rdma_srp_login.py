@@ -127,7 +127,7 @@ def test_every_config_problem_is_named():
 
 
 @pytest.mark.parametrize('text,problem', [
-    ('{', 'not JSON'), ('[]', 'must be a JSON object'), ('{"version": 1, "targets": []}', 'targets: a non-empty list'),
+    ('{', 'not JSON'), ('[]', 'must be a JSON object'), ('{"version": 1, "targets": {}}', 'targets: a list of targets is required'),
     ('{"version": 1, "interval": 0, "targets": []}', 'interval: 0 is out of range'),
 ])
 def test_broken_configs(text, problem):
@@ -677,9 +677,9 @@ def test_check_config(tmp_path, capsys):
     assert out[0] == 'stor-a: %s > %s/add_target' % (config().targets[0].login, SRP_HOST)
     bad = write_config(tmp_path, dict(config_dict(), version=3))
     assert login.main(['--check-config', bad]) == 2
-    assert capsys.readouterr().out == '%s: version: 3 is not 1 (the version this rdma-srp-login reads)\n' % bad
+    assert capsys.readouterr().err == '%s: version: 3 is not 1 (the version this rdma-srp-login reads)\n' % bad
     assert login.main(['--check-config', str(tmp_path / 'absent.json')]) == 2
-    assert 'cannot read' in capsys.readouterr().out
+    assert 'cannot read' in capsys.readouterr().err
 
 
 def test_once(tmp_path, capsys):
@@ -745,7 +745,15 @@ def test_serve_reloads_on_sighup_and_cleans_up_on_sigterm(tmp_path):
 def test_main_refuses_a_bad_config(tmp_path, capsys):
     path = write_config(tmp_path, {'version': 1})
     assert login.main(['--config', path]) == 2
-    assert 'targets: a non-empty list of targets is required' in capsys.readouterr().out
+    assert 'targets: a list of targets is required' in capsys.readouterr().out
+
+
+def test_no_targets_is_an_idle_service(tmp_path):
+    cfg = login.load_config(json.dumps(dict(config_dict(), targets=[])))
+    rig = Rig(cfg)
+    rig.tick(1.0, times=3)
+    assert rig.kernel.added == [] and rig.router.calls == []
+    assert login.run_once(cfg, FakeKernel(), FakePinger(), [].append) == 0
 
 
 def test_the_file_is_an_executable_python3_script():
