@@ -28,6 +28,7 @@ import os
 import re
 
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.ids import canonical_guid
+from ansible_collections.rdma.ha_storage.plugins.module_utils.rdma_sysfs import RdmaSysfs
 
 # writable at run time (module parameters and remote ports alike), in this order in files
 TIMERS = ('reconnect_delay', 'fast_io_fail_tmo', 'dev_loss_tmo')
@@ -132,29 +133,12 @@ def parse_modinfo_parameters(text):
     return names
 
 
-class SrpSysfs(object):
-    """ib_srp's module parameters, SCSI hosts, remote ports and disks below a root ('/' on a host)."""
+class SrpSysfs(RdmaSysfs):
+    """ib_srp's module parameters, SCSI hosts, remote ports and disks below a root ('/' on a host);
+    path(), read() and listdir() are RdmaSysfs'."""
 
     def __init__(self, root='/'):
-        self.root = root
-
-    def path(self, *parts):
-        return os.path.join(self.root, *parts)
-
-    @staticmethod
-    def read(path):
-        try:
-            with open(path) as handle:
-                return handle.read().strip()
-        except (IOError, OSError, UnicodeDecodeError):
-            return None
-
-    @staticmethod
-    def listdir(path):
-        try:
-            return sorted(os.listdir(path))
-        except (IOError, OSError):
-            return []
+        super(SrpSysfs, self).__init__(root)
 
     # ------------------------------------------------------------------ the module
     def module_loaded(self):

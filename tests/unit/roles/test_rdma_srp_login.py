@@ -233,6 +233,12 @@ class Rig(object):
     def said(self, text):
         return [m for m in self.messages if text in m]
 
+    def lose_a(self, misses=2):
+        """stor-a logs in (first two steps), then stops answering for ``misses`` pings."""
+        self.tick(0.25, times=2)
+        self.pinger.up = {B}
+        self.tick(0.25, times=misses)
+
     def state(self, name):
         return self.service.states[name]
 
@@ -359,9 +365,7 @@ def test_a_node_that_never_answered_is_still_asked():
 def test_recovered_node_is_unblocked_and_logged_in_again():
     rig = Rig()
     rig.kernel.answers['stor-b'] = errno.ECONNRESET
-    rig.tick(0.25, times=2)
-    rig.pinger.up = {B}
-    rig.tick(0.25, times=2)
+    rig.lose_a()
     assert rig.state('stor-a').lost
     # dev_loss_tmo removes its SCSI host while it is away
     rig.kernel.hosts.pop(rig.key('stor-a'))
@@ -380,9 +384,7 @@ def test_recovered_node_is_unblocked_and_logged_in_again():
 
 def test_recovered_node_with_its_scsi_host_is_left_to_the_kernel():
     rig = Rig()
-    rig.tick(0.25, times=2)
-    rig.pinger.up = {B}
-    rig.tick(0.25, times=2)
+    rig.lose_a()
     rig.kernel.state(rig.key('stor-a'), 'blocked')
     rig.pinger.up = {A, B}
     rig.tick(0.25, times=4)
@@ -391,10 +393,8 @@ def test_recovered_node_with_its_scsi_host_is_left_to_the_kernel():
 
 def test_reset_of_a_host_in_error_recovery_is_retried():
     rig = Rig()
-    rig.tick(0.25, times=2)
     rig.kernel.reset_answers[5] = [errno.EAGAIN, errno.EAGAIN, None]
-    rig.pinger.up = {B}
-    rig.tick(0.25, times=6)
+    rig.lose_a(misses=6)
     assert rig.kernel.resets == [5, 5, 5]
     assert len(rig.said('SCSI host 5 is in error recovery; retrying the reset')) == 1
     assert rig.said('SCSI host 5 reset through /dev/sg5')
@@ -402,10 +402,8 @@ def test_reset_of_a_host_in_error_recovery_is_retried():
 
 def test_a_failed_reset_is_said_and_not_repeated():
     rig = Rig()
-    rig.tick(0.25, times=2)
     rig.kernel.reset_answers[5] = [errno.ENODEV]
-    rig.pinger.up = {B}
-    rig.tick(0.25, times=6)
+    rig.lose_a(misses=6)
     assert rig.kernel.resets == [5]
     assert rig.said('target stor-a: SCSI host 5 reset failed: No such device (ENODEV)')
 
@@ -413,18 +411,14 @@ def test_a_failed_reset_is_said_and_not_repeated():
 def test_loss_handling_can_be_switched_off():
     cfg = config(on_loss={'block_route': False, 'reset_host': False, 'route_table': 4791, 'rule_priority': 4791})
     rig = Rig(cfg)
-    rig.tick(0.25, times=2)
-    rig.pinger.up = {B}
-    rig.tick(0.25, times=4)
+    rig.lose_a(misses=4)
     assert rig.state('stor-a').lost and rig.kernel.resets == [] and rig.router.calls == []
 
 
 def test_a_route_that_cannot_be_blocked_is_said():
     rig = Rig()
     rig.router.problem = 'RTNETLINK answers: Operation not permitted'
-    rig.tick(0.25, times=2)
-    rig.pinger.up = {B}
-    rig.tick(0.25, times=2)
+    rig.lose_a()
     assert rig.said('cannot block the route to 10.0.0.11: RTNETLINK answers: Operation not permitted')
     assert rig.kernel.resets == [5] and not rig.state('stor-a').blocked
 
@@ -438,9 +432,7 @@ def test_ping_method_none_never_declares_a_loss():
 
 def test_reload_keeps_unchanged_targets_and_unblocks_removed_ones():
     rig = Rig()
-    rig.tick(0.25, times=2)
-    rig.pinger.up = {B}
-    rig.tick(0.25, times=2)
+    rig.lose_a()
     kept = rig.state('stor-b')
     data = config_dict()
     data['targets'] = [target('stor-b', B, GUID_B), target('stor-c', '10.0.0.13', '505400fffe770113')]

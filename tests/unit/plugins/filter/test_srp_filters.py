@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, rdma.ha_storage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The srp_login_targets filter: a thin wrapper of module_utils/srp.login_targets (tested there)."""
+"""The srp_login_targets filter (plugins/filter/fabric.py): a thin wrapper of module_utils/srp.login_targets (tested there)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.rdma.ha_storage.plugins.filter import srp
+from ansible_collections.rdma.ha_storage.plugins.filter import fabric
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.slices import host_slice
 from helpers import TOP
 
@@ -18,7 +18,7 @@ EXAMPLE = yaml.safe_load((TOP / 'tests' / 'fixtures' / 'fabric' / 'example.yml')
 
 
 def test_filter_is_registered_and_converts_the_port():
-    flt = srp.FilterModule().filters()['srp_login_targets']
+    flt = fabric.FilterModule().filters()['srp_login_targets']
     got = flt(host_slice(EXAMPLE, 'init-1'), rdma_cm_port='5556')
     assert [t['dest'] for t in got['targets']] == ['10.10.0.11:5556', '10.10.0.12:5556']
 
@@ -29,6 +29,7 @@ def test_filter_is_registered_and_converts_the_port():
     (None, {'target_guids': {'stor-a': 'zz'}}, 'target_guids: guid'),
 ])
 def test_filter_errors_name_the_filter(value, args, message):
+    flt = fabric.FilterModule().filters()['srp_login_targets']
     with pytest.raises(AnsibleFilterError) as info:
-        srp.srp_login_targets(host_slice(EXAMPLE, 'init-1') if value is None else value, **args)
+        flt(host_slice(EXAMPLE, 'init-1') if value is None else value, **args)
     assert info.value.message.startswith('srp_login_targets: ') and message in info.value.message
