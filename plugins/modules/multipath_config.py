@@ -71,7 +71,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 validated:
-  description: Whether the candidate was validated (false with O(validate=false)).
+  description:
+    - Whether the candidate was validated (false with O(validate=false), and in a check-mode run on a host
+      without multipath, which warns).
   returned: always
   type: bool
 messages:
@@ -192,7 +194,13 @@ class MultipathConfig(object):
         content = self.params['content']
         data = to_bytes(content, errors='surrogate_or_strict')
         messages = []
-        if self.params['validate']:
+        validated = bool(self.params['validate'])
+        if validated and self.module.check_mode and not self.multipath.available():
+            # a check-mode run before multipath-tools is installed (the real run installs it first)
+            self.module.warn('multipath not found on this host (multipath-tools not installed yet?): '
+                             'the configuration was not validated in this check-mode run')
+            validated = False
+        elif validated:
             messages = self.validate(content, patterns)
         try:
             installed = read_installed(self.path)
@@ -203,7 +211,7 @@ class MultipathConfig(object):
         changed = installed is None or installed['content'] != data or not attrs_ok
         if changed and not self.module.check_mode:
             self.install(data)
-        result = dict(changed=changed, validated=bool(self.params['validate']), messages=messages, path=self.path)
+        result = dict(changed=changed, validated=validated, messages=messages, path=self.path)
         if self.module._diff:
             result['diff'] = dict(before_header=self.path if installed else '%s (absent)' % self.path,
                                   after_header=self.path, before=before, after=content)

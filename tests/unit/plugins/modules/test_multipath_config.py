@@ -124,6 +124,16 @@ def test_multipath_missing(task, monkeypatch):
     assert res.failed and res.result['msg'] == 'multipath not found on this host: install multipath-tools'
 
 
+def test_check_mode_before_multipath_is_installed_warns(task, monkeypatch):
+    conf, private, expect, run = task
+    patch_module(monkeypatch, multipath_config.AnsibleModule, RunCommandMock(), missing=('multipath',))
+    warnings = []
+    monkeypatch.setattr(multipath_config.AnsibleModule, 'warn', lambda self, text: warnings.append(text))
+    res = run(GOOD, check_mode=True)
+    assert not res.failed and res.result['changed'] and res.result['validated'] is False
+    assert len(warnings) == 1 and 'not validated in this check-mode run' in warnings[0]
+
+
 def test_mode_is_corrected(task):
     conf, private, expect, run = task
     conf.write_text(GOOD)
