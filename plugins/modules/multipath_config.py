@@ -26,7 +26,7 @@ description:
     on standard error is a problem, unless it matches O(ignore_messages).
   - A rejected candidate fails the task with multipath's messages (RV(messages), and the whole
     standard error as C(stderr)); nothing is installed.
-  - Does not reload multipathd; notify a handler on RV(changed) (C(multipathd reconfigure)).
+  - Does not reload multipathd; notify a handler on a change (C(multipathd reconfigure)).
 attributes:
   check_mode:
     support: full

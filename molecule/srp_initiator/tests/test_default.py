@@ -64,6 +64,7 @@ def test_login_configuration_from_the_model(host):
 def test_the_service_accepts_its_configuration(host):
     prog = host.file(PROGRAM)
     assert prog.mode == 0o755 and prog.user == "root"
+    assert prog.content_string.startswith("#!/usr/bin/python3\n# -*- coding: utf-8 -*-\n")
     check = host.run("%s --check-config %s", PROGRAM, CONFIG)
     assert check.rc == 0, check.stderr
     assert check.stdout.splitlines() == [

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, rdma.ha_storage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""roles/srp_initiator/files/rdma-srp-login, the SRP login service of the srp_initiator role.
+"""roles/srp_initiator/files/rdma_srp_login.py, the SRP login service of the srp_initiator role
+(installed as /usr/local/sbin/rdma-srp-login behind a #! line, templates/rdma-srp-login.j2).
 
 The state machine runs against fakes of everything it touches (the kernel's sysfs, the pinger,
 `ip`, the clock; jobs run inline); the sysfs reading, the reset ioctl, the ICMP packets, `ip`'s
@@ -26,7 +27,7 @@ import pytest
 
 from helpers import TOP
 
-_PATH = str(TOP / 'roles' / 'srp_initiator' / 'files' / 'rdma-srp-login')
+_PATH = str(TOP / 'roles' / 'srp_initiator' / 'files' / 'rdma_srp_login.py')
 _LOADER = importlib.machinery.SourceFileLoader('rdma_srp_login', _PATH)
 login = importlib.util.module_from_spec(importlib.util.spec_from_loader('rdma_srp_login', _LOADER))
 _LOADER.exec_module(login)
@@ -748,9 +749,11 @@ def test_no_targets_is_an_idle_service(tmp_path):
     assert login.run_once(cfg, FakeKernel(), FakePinger(), [].append) == 0
 
 
-def test_the_file_is_an_executable_python3_script():
-    assert os.access(_PATH, os.X_OK)
+def test_the_program_is_the_file_behind_a_python3_line():
+    template = TOP / 'roles' / 'srp_initiator' / 'templates' / 'rdma-srp-login.j2'
+    assert template.read_text() == "{{ '#!' ~ srp_initiator_os_python }}\n{{ lookup('ansible.builtin.file', 'rdma_srp_login.py') }}\n"
     with open(_PATH) as handle:
-        assert handle.readline() == '#!/usr/bin/python3\n'
-    proc = subprocess.run(['python3', _PATH, '--help'], capture_output=True, text=True, timeout=60)
+        text = handle.read()
+    assert not text.startswith('#!') and '{{' not in text and '{%' not in text   # nothing for Jinja to expand
+    proc = subprocess.run(['python3', _PATH, '--help'], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0 and '--check-config' in proc.stdout

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, rdma.ha_storage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -6,8 +5,9 @@
 """rdma-srp-login: keep this SRP initiator logged in to its targets over RDMA/CM, and take a dead
 storage node's path out of the way at once.
 
-Installed by the Ansible role rdma.ha_storage.srp_initiator as /usr/local/sbin/rdma-srp-login and
-run by rdma-srp-login.service; configured by /etc/rdma-ha-storage/srp-login.json (the role renders
+Installed by the Ansible role rdma.ha_storage.srp_initiator as /usr/local/sbin/rdma-srp-login (this
+file behind a #!/usr/bin/python3 line, templates/rdma-srp-login.j2) and run by
+rdma-srp-login.service; configured by /etc/rdma-ha-storage/srp-login.json (the role renders
 it from the fabric model). Python 3 standard library only.
 
 On RoCE (and Soft-RoCE) there is no subnet manager to discover SRP targets, so nothing logs in by
@@ -962,7 +962,7 @@ def serve(path, config, kernel, pinger, router, log, clock=time.monotonic, sleep
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='rdma-srp-login', description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(prog='rdma-srp-login', description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--config', default=CONFIG, help='configuration file (default %(default)s)')
     parser.add_argument('--check-config', metavar='FILE', help='validate FILE and print its login strings')
     parser.add_argument('--once', action='store_true', help='one pass; exit 0 when every target is logged in')
