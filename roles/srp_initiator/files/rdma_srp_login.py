@@ -53,6 +53,7 @@ the old one kept); SIGTERM removes the rule and the routes and ends.
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import collections
 import errno
 import fcntl
 import glob
@@ -295,14 +296,8 @@ class Target(object):
         return 'Target(%s)' % self.name
 
 
-class Config(object):
-    def __init__(self, interval, failover_interval, retry_max, ping, on_loss, targets):
-        self.interval = interval
-        self.failover_interval = failover_interval
-        self.retry_max = retry_max
-        self.ping = ping
-        self.on_loss = on_loss
-        self.targets = targets
+# A valid configuration: the pacing (seconds), the ping and on_loss settings, the Targets.
+Config = collections.namedtuple('Config', 'interval failover_interval retry_max ping on_loss targets')
 
 
 # --------------------------------------------------------------------------------------- kernel
@@ -738,18 +733,18 @@ class Service(object):
 
     # ------------------------------------------------------------------ one step
     def step(self, now):
-        self.collect(now)
+        self.collect()
         pinging = self.config.ping['method'] != 'none'
         if pinging and now >= self.next_ping:
             self.next_ping = now + self.config.ping['interval']
-            self.ping(now)
+            self.ping()
         if now >= self.next_login:
             lost = any(s.lost for s in self.states.values())
             self.next_login = now + (self.config.failover_interval if lost else min(self.config.interval, 1.0))
             self.login_pass(now)
         return min(self.next_ping, self.next_login) if pinging else self.next_login
 
-    def collect(self, now):
+    def collect(self):
         for (kind, name, host), (exc, value) in self.executor.drain():
             state = self.states.get(name)
             if state is None:
@@ -772,7 +767,7 @@ class Service(object):
                     state.resets[host] = 'failed'
                     self.log('target %s: SCSI host %d reset failed: %s' % (name, host, describe_error(exc)))
 
-    def ping(self, now):
+    def ping(self):
         self.refresh()
         addresses = set(s.target.address for s in self.states.values())
         answered = self.pinger.round(sorted(addresses, key=str), self.config.ping['timeout'])
@@ -866,7 +861,7 @@ class Service(object):
                 continue
             state.last_attempt = now
             self.executor.start(('login', target.name, None), lambda target=target: self.kernel.add_target(target))
-        self.collect(now)
+        self.collect()
 
     def close(self):
         for state in self.states.values():
