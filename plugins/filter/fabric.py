@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Filters of the fabric model (rdma_fabric).
+"""Filters of the fabric model (rdma_fabric) and of host slices.
 
-Thin wrappers around plugins/module_utils/fabric/; each filter is documented in the YAML file
+Thin wrappers around plugins/module_utils/fabric/ (and module_utils/srp.py for srp_login_targets); each filter is documented in the YAML file
 of the same name next to this one (ansible-doc -t filter rdma.ha_storage.<name>).
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.rdma.ha_storage.plugins.module_utils import srp
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric import differences, ids, model, slices
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.errors import FabricError
 
@@ -79,10 +80,21 @@ def fabric_slice_differences(host_slice, facts):
     return differences.slice_differences(host_slice, facts)
 
 
+def srp_login_targets(host_slice, rdma_cm_port=5555, target_guids=None, options=None):
+    try:
+        return srp.login_targets(host_slice, rdma_cm_port=int(rdma_cm_port), target_guids=target_guids, options=options)
+    except FabricError as exc:
+        raise FabricError('target_guids: %s' % exc)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise FabricError('expects a host slice of rdma.ha_storage.fabric_host_slice (or of fabric_validate): %s %s'
+                          % (type(exc).__name__, exc))
+
+
 class FilterModule(object):
     """rdma.ha_storage fabric model filters."""
 
     def filters(self):
         funcs = (canonical_guid, srpt_wwn, srp_port_id, pkey_interface, ipoib_max_mtu, mac_to_guid, lio_wwid,
-                 fabric_host_slice, fabric_errors, fabric_warnings, fabric_differences, fabric_slice_differences)
+                 fabric_host_slice, fabric_errors, fabric_warnings, fabric_differences, fabric_slice_differences,
+                 srp_login_targets)
         return dict((f.__name__, _wrap(f.__name__, f)) for f in funcs)

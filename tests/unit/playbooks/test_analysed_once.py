@@ -26,10 +26,14 @@ with open(os.path.join(TESTS, 'fixtures', 'fabric', 'example.yml')) as _handle:
 
 ROLES_PLAY = [
     {'name': 'Roles of the collection', 'hosts': 'all', 'gather_facts': False,
-     'roles': ['rdma.ha_storage.rdma_core', 'rdma.ha_storage.drbd'],
+     'roles': ['rdma.ha_storage.rdma_core', 'rdma.ha_storage.drbd', 'rdma.ha_storage.srp_initiator',
+               'rdma.ha_storage.multipath'],
      'post_tasks': [{'name': 'Show what the roles read', 'tags': ['always'], 'ansible.builtin.debug': {
          'msg': 'RESULT {{ inventory_hostname }} kind={{ _drbd_slice.node.kind }} '
                 'diagnostics={{ rdma_core_install_diagnostics | bool }} '
+                'logins={{ _srp_initiator_logins.targets | map(attribute="name") | join("+") '
+                'if _srp_initiator_logins is defined else "-" }} '
+                'maps={{ _multipath_maps | map(attribute="alias") | join("+") if _multipath_maps is defined else "-" }} '
                 'registered={{ rdma_fabric_validation is defined }}'}}]},
 ]
 VALIDATE_PLAY = {
@@ -91,17 +95,17 @@ def test_roles_use_the_registered_slices(tmp_path):
     plays = [VALIDATE_PLAY, dict(ROLES_PLAY[0], vars={'rdma_fabric': {'nodes': 'not a list'}})]
     rc, out = playbook(tmp_path, fabric, ['init-1', 'init-2', 'esx-1'], plays)
     assert rc == 0, out
-    assert results(out) == ['esx-1 kind=esx diagnostics=True registered=True',
-                            'init-1 kind=initiator diagnostics=True registered=True',
-                            'init-2 kind=initiator diagnostics=False registered=True']
+    assert results(out) == ['esx-1 kind=esx diagnostics=True logins=- maps=- registered=True',
+                            'init-1 kind=initiator diagnostics=True logins=stor-a+stor-b maps=vol0 registered=True',
+                            'init-2 kind=initiator diagnostics=False logins= maps= registered=True']
 
 
 def test_roles_on_their_own_read_the_model(tmp_path):
     fabric = copy.deepcopy(_EXAMPLE)
     rc, out = playbook(tmp_path, fabric, ['init-1', 'esx-1'], ROLES_PLAY)
     assert rc == 0, out
-    assert results(out) == ['esx-1 kind=esx diagnostics=True registered=False',
-                            'init-1 kind=initiator diagnostics=True registered=False']
+    assert results(out) == ['esx-1 kind=esx diagnostics=True logins=- maps=- registered=False',
+                            'init-1 kind=initiator diagnostics=True logins=stor-a+stor-b maps=vol0 registered=False']
     fabric['srp']['reconnect_delay'] = 0
     rc, out = playbook(tmp_path, fabric, ['init-1'], ROLES_PLAY)
     assert rc != 0 and 'fabric_host_slice: rdma_fabric is invalid (1 problem): srp: reconnect_delay 0' in out
@@ -113,4 +117,4 @@ def test_a_skipped_validation_falls_back_to_the_filter(tmp_path):
     skipped['tasks'][0]['when'] = False
     rc, out = playbook(tmp_path, copy.deepcopy(_EXAMPLE), ['init-1'], [skipped, ROLES_PLAY[0]])
     assert rc == 0, out
-    assert results(out) == ['init-1 kind=initiator diagnostics=True registered=True']
+    assert results(out) == ['init-1 kind=initiator diagnostics=True logins=stor-a+stor-b maps=vol0 registered=True']
