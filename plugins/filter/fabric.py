@@ -80,9 +80,10 @@ def fabric_slice_differences(host_slice, facts):
     return differences.slice_differences(host_slice, facts)
 
 
-def srp_login_targets(host_slice, rdma_cm_port=5555, target_guids=None, options=None):
+def srp_login_targets(host_slice, rdma_cm_port=None, target_guids=None, options=None):
     try:
-        return srp.login_targets(host_slice, rdma_cm_port=int(rdma_cm_port), target_guids=target_guids, options=options)
+        return srp.login_targets(host_slice, rdma_cm_port=None if rdma_cm_port is None else int(rdma_cm_port),
+                                 target_guids=target_guids, options=options)
     except FabricError as exc:
         raise FabricError('target_guids: %s' % exc)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:

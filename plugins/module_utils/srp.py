@@ -218,18 +218,21 @@ def _local_port(node, network):
     return iface, next((p for p in ports if p.get('netdev') == iface['netdev'] and p['link_layer'] == 'ethernet'), None)
 
 
-def login_targets(host_slice, rdma_cm_port=5555, target_guids=None, options=None):
+def login_targets(host_slice, rdma_cm_port=None, target_guids=None, options=None):
     """The targets of an initiator's slice as the SRP login service logs in to them over RDMA/CM.
 
     One entry per storage node (all volumes of its pair are reached through one login), in the
     order of the slice: the local SRP host is the port that carries the initiator's address on
-    the pair's client network; ``dest`` the node's client address and ``rdma_cm_port``;
+    the pair's client network; ``dest`` the node's client address and ``rdma_cm_port`` (default:
+    the model's ``srp.rdma_cm_port``, which the targets listen on);
     ``id_ext`` = ``ioc_guid`` the GUID the node's ib_srpt checks the login against (its
     srpt_service_guid): ``target_guids[node]`` when given, else the node's first port of the same
     link layer (on Soft-RoCE the node GUID and the port GUID are one value; see the role's README).
 
     Returns {'targets': [...], 'skipped': [{'pair', 'volume', 'reason'}]} (targets the initiator
     cannot reach over RDMA/CM: no address on the client network, or no port under it)."""
+    if rdma_cm_port is None:
+        rdma_cm_port = host_slice['srp'].get('rdma_cm_port', 5555)
     target_guids = target_guids or {}
     options = dict(options or {})
     node = host_slice['node']

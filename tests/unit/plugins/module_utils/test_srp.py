@@ -210,3 +210,10 @@ def test_login_targets_ipv6_destination():
 
 def test_login_targets_of_hosts_without_targets():
     assert srp.login_targets(host_slice(EXAMPLE, 'stor-a')) == {'targets': [], 'skipped': []}
+
+
+def test_login_port_defaults_to_the_models_rdma_cm_port():
+    fabric = copy.deepcopy(EXAMPLE)
+    fabric.setdefault('srp', {})['rdma_cm_port'] = 4420
+    got = srp.login_targets(host_slice(fabric, 'init-1'))
+    assert got['targets'] and all(t['dest'].endswith(':4420') for t in got['targets'])
