@@ -22,7 +22,7 @@ def test_ha_pair_in_the_lab():
     """molecule test -s ha_pair: create (boot), converge, idempotence, verify (`lab check`
     included: every IP socket of the lab's QEMU and vde_switch processes is on loopback), destroy
     (`lab down`); then no process of the lab may be left: no QEMU, no vde_switch, no ssh master."""
-    proc = run(["molecule", "test", "-s", "ha_pair"], TOP, 2700, None, "molecule-ha_pair.log")
+    proc = run(["molecule", "test", "-s", "ha_pair"], TOP, 4500, None, "molecule-ha_pair.log")
     assert proc.returncode == 0, "molecule test -s ha_pair failed (.cache/logs/molecule-ha_pair.log):\n" + tail(proc.stdout, 100)
     # Molecule wraps the output at the terminal's width: search the words, not the lines
     printed = plain(proc.stdout)
