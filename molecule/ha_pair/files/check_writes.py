@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Check that every acknowledged write of writer.py is on DEVICE (read on the storage node).
 
 check_writes.py DEVICE BLOCKS < LOG   -> JSON: acknowledged (writes), missing (blocks whose
@@ -7,7 +6,6 @@ longest_pause (seconds between two consecutive acknowledged writes: the failover
 saw it, measured on the initiator's monotonic clock).
 """
 import json
-import os
 import sys
 
 BLOCK = 4096

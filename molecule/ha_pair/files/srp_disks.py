@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """The SCSI disks an initiator reaches over SRP, and the multipath maps over them, as JSON.
 
 Run on the initiator (ansible.builtin.script). Standard library only. For each SCSI disk whose

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Wait until writer.py's log shows MORE writes acknowledged after this started.
 
 wait_acks.py LOG MORE [--stop FILE] [--timeout S]: exit 0 once MORE writes were acknowledged

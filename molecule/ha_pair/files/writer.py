@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """A writer that records every write the device acknowledged, for failover drills.
 
 writer.py DEVICE LOG [--blocks N] [--seconds S] [--stop-file F]

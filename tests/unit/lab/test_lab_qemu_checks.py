@@ -11,7 +11,7 @@ from lab import checks, config, qemu
 def argv_for(name):
     vm = config.vm_by_name(name)
     return qemu.qemu_argv(vm, kernel=Path("/img/vmlinuz"), initrd=Path("/img/initrd.img"), overlay=Path("/run/o.qcow2"),
-                          disks={role: Path(f"/run/{role}.qcow2") for role, _ in vm.disks}, run_dir=Path("/run"),
+                          disks={role: Path(f"/run/{role}.qcow2") for role in dict(vm.disks)}, run_dir=Path("/run"),
                           ssh_port=2270, pubkey="ssh-ed25519 AAAA x")
 
 
@@ -36,7 +36,7 @@ def test_storage_vm_command_line():
     assert [re.search(r"drive=(\w+)", d).group(1) for d in blk] == ["root", "data", "scratch", "data1"]
     assert [int(re.search(r"addr=(0x[0-9a-f]+)", d).group(1), 16) for d in blk] == [8, 9, 10, 11]
     assert "file=/run/data1.qcow2,if=none,id=data1,format=qcow2,discard=unmap" in opt(argv, "-drive")
-    assert [config.DISK_DEVICES[role] for role, _ in config.vm_by_name("storage-a").disks] == [
+    assert [config.DISK_DEVICES[role] for role in dict(config.vm_by_name("storage-a").disks)] == [
         "/dev/vdb", "/dev/vdc", "/dev/vdd"]
     assert "-daemonize" in argv and opt(argv, "-qmp") == ["unix:/run/storage-a.qmp,server=on,wait=off"]
 
