@@ -162,8 +162,13 @@ def ansible_env() -> dict[str, str]:
 
 # --- what the roles deployed, as seen on the VMs (for the summary) ------------------------------
 OBSERVE = r"""
+if systemctl is-active --quiet rdma-ha-storage-links.service 2>/dev/null; then
+  echo "rdma_links=$(rdma link show 2>/dev/null | awk '{print $2, $4, "on", $8}' | paste -sd ';' -) (rdma_core role: rdma-ha-storage-links.service active)"
+fi
 if [ -r /proc/drbd ]; then
-  grep -E '^ *[0-9]+: cs:' /proc/drbd | sed -E 's/^ *([0-9]+): (cs:[^ ]+) (ro:[^ ]+) (ds:[^ ]+).*/drbd=minor \1 \2 \3 \4/'
+  # every minor on one line (one key per VM)
+  d=$(grep -E '^ *[0-9]+: cs:' /proc/drbd | sed -E 's/^ *([0-9]+): (cs:[^ ]+) (ro:[^ ]+) (ds:[^ ]+).*/minor \1 \2 \3 \4/' | paste -sd ';' -)
+  [ -n "$d" ] && echo "drbd=$d"
 fi
 if [ -d /sys/kernel/config/target/srpt ]; then
   t=$(ls /sys/kernel/config/target/srpt 2>/dev/null | grep -v discovery_auth | tr '\n' ' ')

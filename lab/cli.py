@@ -14,7 +14,7 @@ from lab.runtime import LabError, log
 
 # The collection's layers and what the lab does about each (for `run` / `summary`).
 LAYERS = (
-    ("roles/rdma_core", "RDMA user space (rdma_core role; rxe links still brought up by the lab)"),
+    ("roles/rdma_core", "RDMA user space and the rxe0 links (rdma_core role, from the model's soft: rxe ports), port check"),
     ("roles/ipoib", "IPoIB (ipoib role; cannot run on rxe: config validation only in the lab)"),
     ("roles/drbd", "DRBD replication (drbd role)"),
     ("roles/srp_target", "SRP target, LIO ib_srpt (srp_target role)"),

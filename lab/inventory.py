@@ -16,7 +16,7 @@ def fabric_model() -> dict:
     nodes = []
     for vm in config.VMS:
         ports = [{"device": config.RXE_DEVICE, "port": 1, "guid": config.guid_from_mac(vm.mac(config.FABRIC.index)),
-                  "link_layer": "ethernet", "netdev": config.FABRIC.netdev}]
+                  "link_layer": "ethernet", "netdev": config.FABRIC.netdev, "soft": "rxe"}]
         interfaces = [{"network": n.name, "address": n.address(vm.host), "netdev": n.netdev} for n in vm.nets]
         nodes.append({"name": vm.name, "hostname": vm.name, "kind": vm.kind, "ports": ports,
                       "interfaces": interfaces})

@@ -338,13 +338,11 @@ def create_run(key: str) -> dict:
 def rxe_owner(requested: str = "auto") -> str:
     """Who brings rxe0 up: the lab, or the collection's RDMA role once it manages Soft-RoCE links.
 
-    auto: the role if roles/rdma_core/tasks creates rxe links (mentions `rxe`), else the lab."""
+    auto: the role when it has the soft-device tasks (roles/rdma_core/tasks/soft_devices.yml: the
+    lab model's ports say `soft: rxe`), else the lab (a checkout from before the role did it)."""
     if requested in ("lab", "role"):
         return requested
-    tasks = config.TOP / "roles" / "rdma_core" / "tasks"
-    if tasks.is_dir() and any("rxe" in p.read_text(errors="replace") for p in tasks.rglob("*.yml")):
-        return "role"
-    return "lab"
+    return "role" if (config.TOP / "roles" / "rdma_core" / "tasks" / "soft_devices.yml").is_file() else "lab"
 
 
 def rxe_up(st: dict, name: str) -> str:

@@ -76,8 +76,8 @@ def fabric_differences(fabric, host, facts):
     return differences.differences(fabric, host, facts)
 
 
-def fabric_slice_differences(host_slice, facts):
-    return differences.slice_differences(host_slice, facts)
+def fabric_slice_differences(host_slice, facts, soft=None):
+    return differences.slice_differences(host_slice, facts, soft=soft)
 
 
 def srp_login_targets(host_slice, rdma_cm_port=None, target_guids=None, options=None):

@@ -38,3 +38,29 @@ def test_verbs_provider_present(host, provider):
 def test_verbs_tools_installed(host):
     for tool in ("ibv_devices", "ibv_devinfo", "rping", "rdma"):
         assert host.exists(tool), tool
+
+
+def test_soft_device_boot_unit_only_where_the_model_has_soft_devices(host):
+    unit = host.file("/etc/systemd/system/rdma-ha-storage-links.service")
+    if host.backend.host in INFINIBAND_HOSTS:
+        assert not unit.exists
+        return
+    assert unit.mode == 0o644
+    body = [ln for ln in unit.content_string.splitlines() if ln and not ln.startswith("#")]
+    assert body == [
+        "[Unit]",
+        "Description=Software RDMA devices rxe0 (rdma.ha_storage)",
+        "Documentation=man:rdma-link(8)",
+        "Requires=sys-subsystem-net-devices-eth1.device",
+        "After=sys-subsystem-net-devices-eth1.device",
+        "After=systemd-modules-load.service network.target",
+        "Before=rdma-ha-storage-srpt.service rdma-srp-login.service drbd.service pacemaker.service",
+        "[Service]",
+        "Type=oneshot",
+        "RemainAfterExit=yes",
+        "ExecStart=/bin/sh -c 'rdma link show rxe0/1 >/dev/null 2>&1 || exec rdma link add rxe0 type rxe netdev eth1'",
+        "[Install]",
+        "WantedBy=multi-user.target",
+    ]
+    assert host.service("rdma-ha-storage-links.service").is_enabled
+    assert host.run("systemd-analyze verify /etc/systemd/system/rdma-ha-storage-links.service").rc == 0

@@ -38,13 +38,26 @@ def differences(fabric, host, facts, model=None):
     return _compare(host, Slicer(model).ports(host), node['interfaces'], facts)
 
 
-def slice_differences(host_slice, facts):
-    """:func:`differences` of the host whose slice (``fabric_host_slice``, ``fabric_validate``'s slices) is given."""
+def slice_differences(host_slice, facts, soft=None):
+    """:func:`differences` of the host whose slice (``fabric_host_slice``, ``fabric_validate``'s slices) is given.
+
+    soft: None compares every port; False only the hardware ports (those the host has before any
+    role runs), True only the soft devices (``soft: rxe|siw``, which exist once rdma_core created
+    them). The P_Key checks of IPoIB interfaces follow the ports compared.
+    """
     if not isinstance(host_slice, dict) or not isinstance(host_slice.get('node'), dict):
         raise FabricError('host slice must be the mapping returned by rdma.ha_storage.fabric_host_slice, got %s'
                           % type_name(host_slice))
+    if soft is not None and not isinstance(soft, bool):
+        raise FabricError('soft must be true, false or omitted, got %s' % show(soft))
     node = host_slice['node']
-    return _compare(node['name'], node['ports'], node['interfaces'], facts)
+    ports = node['ports']
+    interfaces = node['interfaces']
+    if soft is not None:
+        ports = [p for p in ports if bool(p.get('soft')) == soft]
+        names = set(p['name'] for p in ports)
+        interfaces = [i for i in interfaces if i.get('port') is None or i['port'] in names]
+    return _compare(node['name'], ports, interfaces, facts)
 
 
 def _facts_ports(facts):

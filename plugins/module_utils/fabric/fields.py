@@ -46,6 +46,9 @@ LUN_SERIAL_MAX = 253                                     # INQUIRY_VPD_SERIAL_LE
 KINDS = ('storage', 'initiator', 'esx')
 INITIATOR_KINDS = ('initiator', 'esx')
 LINK_LAYERS = ('infiniband', 'ethernet')
+# Software RDMA devices the rdma_core role creates (`rdma link add <device> type <soft> netdev <netdev>`):
+# Soft-RoCE (rxe, RoCE v2 over UDP) and Soft-iWARP (siw, iWARP over TCP); both have an Ethernet link layer.
+SOFT_DEVICES = ('rxe', 'siw')
 TRANSPORTS = ('ipoib', 'ethernet')
 PURPOSES = ('client', 'replication', 'management')
 IPOIB_MODES = ('datagram', 'connected')
@@ -317,7 +320,8 @@ PORT = Entity(
     Field('device'),                                              # device and port make the reference
     Field('port'),
     Field('guid', _port_guid, required=True),
-    Field('link_layer', OneOf(LINK_LAYERS), default='infiniband'),
+    Field('link_layer', OneOf(LINK_LAYERS), default='infiniband'),  # default 'ethernet' with soft
+    Field('soft', OneOf(SOFT_DEVICES)),                            # needs netdev, Ethernet link layer
     Field('rate', _rate),
     Field('netdev', NetdevName(' (1-15 characters, no "/", ":" or spaces)')),
     Field('subnet_prefix', _prefix, default=DEFAULT_SUBNET_PREFIX),

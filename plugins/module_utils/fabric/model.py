@@ -244,9 +244,19 @@ def _parse_port(model, node_where, node_name, item, index, refs, guids):
             model.error(where, 'guid 0x%016x is also used by %s' % (guid, other))
         else:
             guids[guid] = (node_name, ref or position)
-    link_layer = PORT.read(model, where, item, 'link_layer')
+    soft = PORT.read(model, where, item, 'soft')
+    link_layer = PORT.read(model, where, item, 'link_layer', default='ethernet' if soft else 'infiniband')
     rate = PORT.read(model, where, item, 'rate')
     netdev = PORT.read(model, where, item, 'netdev')
+    if soft is not None:
+        if number is not None and number != 1:
+            model.error(where, 'port %s: a soft device (soft: %s) has one port, number 1' % (number, soft))
+        if link_layer is not None and link_layer != 'ethernet':
+            model.error(where, 'link_layer %s: a soft device (soft: %s) has an Ethernet link layer; leave link_layer '
+                               'out or set it to ethernet' % (link_layer, soft))
+        if netdev is None:
+            model.error(where, 'netdev is required with soft: %s (the Ethernet interface the %s device runs on, '
+                               'e.g. eth1)' % (soft, soft))
     prefix = PORT.read(model, where, item, 'subnet_prefix')
     if prefix is None:
         prefix = DEFAULT_SUBNET_PREFIX
@@ -254,6 +264,7 @@ def _parse_port(model, node_where, node_name, item, index, refs, guids):
         'device': device if ref else None, 'port': number if ref else None, 'ref': ref,
         'guid': None if guid is None else '0x%016x' % guid, '_guid': guid,
         'link_layer': link_layer, 'rate': rate, 'netdev': netdev, 'subnet_prefix': '%016x' % prefix,
+        'soft': soft,
     }
     if ref is not None:
         refs[ref] = port

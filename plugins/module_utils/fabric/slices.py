@@ -57,6 +57,7 @@ class Slicer(object):
                     'device': port['device'], 'port': port['port'], 'name': port['ref'], 'guid': port['guid'],
                     'link_layer': port['link_layer'], 'rate': port['rate'], 'netdev': port['netdev'],
                     'subnet_prefix': port['subnet_prefix'],
+                    'soft': port['soft'],
                     'gid': gid_string((prefix << 64) | guid),
                     'srpt_wwn': 'ib.%016x%016x' % (prefix, guid),
                     'srp_port_id': '0x%016x%016x' % (ext, guid),
@@ -132,6 +133,9 @@ class Slicer(object):
                 'name': node['name'], 'hostname': node['hostname'], 'kind': node['kind'],
                 'ports': _copy_ports(self.ports(host)),
                 'interfaces': [dict(i) for i in node['interfaces']],
+                # what rdma_core creates: `rdma link add <name> type <type> netdev <netdev>`
+                'soft_devices': [{'name': p['device'], 'type': p['soft'], 'netdev': p['netdev']}
+                                 for p in node['ports'] if p['soft']],
             },
             'ha_pair': None,
             'initiators': {},

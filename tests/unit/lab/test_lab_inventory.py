@@ -21,7 +21,7 @@ def test_fabric_model_follows_the_contract():
     assert [n["name"] for n in m["nodes"]] == [vm.name for vm in config.VMS] + ["esx-1"]
     a = nodes["storage-a"]
     assert a["ports"] == [{"device": "rxe0", "port": 1, "guid": "0x505400fffe770111", "link_layer": "ethernet",
-                           "netdev": "eth1"}]
+                           "netdev": "eth1", "soft": "rxe"}]
     assert a["interfaces"] == [{"network": "fabric", "address": "10.77.1.11", "netdev": "eth1"},
                                {"network": "replication", "address": "10.77.2.11", "netdev": "eth2"}]
     assert [i["network"] for i in nodes["initiator-1"]["interfaces"]] == ["fabric"]

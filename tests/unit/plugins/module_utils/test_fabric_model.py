@@ -629,7 +629,7 @@ def test_unknown_fields_are_warnings(fabric):
     assert errors(fabric) == []
     assert warnings(fabric) == [
         "partition storage: unknown field 'pkeys' ignored (known: ipoib_mode, mtu, name, pkey)",
-        "node stor-a port mlx4_0/1: unknown field 'speed' ignored (known: device, guid, link_layer, netdev, port, rate, "
+        "node stor-a port mlx4_0/1: unknown field 'speed' ignored (known: device, guid, link_layer, netdev, port, rate, soft, "
         "subnet_prefix)"]
 
 
