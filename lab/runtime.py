@@ -349,9 +349,23 @@ def rxe_up(st: dict, name: str) -> str:
     return ssh(st, name, RXE_SCRIPT, check=True, timeout=90).stdout.strip()
 
 
+# With the role owning rxe0: a VM counts as booted once the role's boot unit has run (ssh comes up
+# before it); nothing to wait for before the first converge installed it.
+WAIT_LINKS_UNIT = """u=rdma-ha-storage-links.service
+systemctl is-enabled --quiet $u 2>/dev/null || { echo not-enabled; exit 0; }
+i=0
+until s=$(systemctl is-active $u); [ "$s" = active ] || [ "$s" = failed ] || [ $i -ge 600 ]; do
+    i=$((i + 1)); sleep 0.5
+done
+echo $s
+"""
+
+
 def after_boot(st: dict, name: str) -> None:
     if st.get("rxe_owner") == "lab":
         rxe_up(st, name)
+    elif st.get("rxe_owner") == "role":
+        ssh(st, name, WAIT_LINKS_UNIT, check=True, timeout=330)
 
 
 def boot_all(st: dict, names: list[str], timeout: float = BOOT_TIMEOUT) -> dict[str, float]:
