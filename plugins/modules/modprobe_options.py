@@ -23,10 +23,10 @@ description:
     module, the parameter and the kernel release, before anything is written.
   - With O(check=false) (a container, which has no kernel modules of its own) every parameter is
     written unchecked and the result says so (RV(checked=false)).
-  - For a module that is loaded, each parameter's value in C(/sys/module/<module>/parameters/) is
+  - "For a module that is loaded, each parameter's value in C(/sys/module/<module>/parameters/) is
     compared with the wanted one. A different value is reported (RV(pending)) and warned about: it
     takes effect the next time the module is loaded (a reboot, or C(modprobe -r) when nothing uses
-    the module). The module never unloads or reloads anything.
+    the module). The module never unloads or reloads anything."
 attributes:
   check_mode:
     support: full
@@ -77,7 +77,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 parameters:
-  description: What the file holds, C({module: {parameter: text}}).
+  description: "What the file holds, C({module: {parameter: text}})."
   returned: always
   type: dict
   sample: {ib_ipoib: {recv_queue_size: "1024", send_queue_size: "1024"}}
