@@ -28,6 +28,8 @@ import os
 import re
 
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.ids import canonical_guid
+# parse_modinfo_parameters is kmod's (one parser of `modinfo -p`), imported by srp_initiator_params from here
+from ansible_collections.rdma.ha_storage.plugins.module_utils.kmod import parse_modinfo_parameters  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.rdma.ha_storage.plugins.module_utils.rdma_sysfs import RdmaSysfs
 
 # writable at run time (module parameters and remote ports alike), in this order in files
@@ -121,16 +123,6 @@ def write_order(current, wanted):
         writes.append((TIMERS[index], value))
         state = previous
     return list(reversed(writes))
-
-
-def parse_modinfo_parameters(text):
-    """Parameter names from `modinfo -p` output ('name:description (type)' per line), in order."""
-    names = []
-    for line in (text or '').splitlines():
-        name = line.split(':', 1)[0].strip()
-        if name and re.match(r'^[A-Za-z0-9_]+$', name) and name not in names:
-            names.append(name)
-    return names
 
 
 class SrpSysfs(RdmaSysfs):
