@@ -249,10 +249,11 @@ def ensure_switches() -> dict[str, int]:
             argv = qemu.switch_argv(net, run_dir())
             with open(run_dir() / f"vde-{net.name}.log", "a") as logf:
                 r = proc.run(argv, timeout=30, log=logf)
-            end = time.monotonic() + 10
-            while r.returncode == 0 and not (config.switch_dir(run_dir(), net) / "ctl").exists() \
-                    and time.monotonic() < end:
-                time.sleep(0.05)
+            # the daemon writes its pidfile after the fork; on a loaded 2-core host that took over 10 s once
+            end = time.monotonic() + 60
+            while r.returncode == 0 and not ((config.switch_dir(run_dir(), net) / "ctl").exists()
+                                             and switch_pid(net)) and time.monotonic() < end:
+                time.sleep(0.1)
             pid = switch_pid(net)
             if r.returncode != 0 or not pid:
                 raise LabError(f"vde_switch for network {net.name} did not start (rc {r.returncode}); "

@@ -18,15 +18,15 @@ description:
     when it does not, in one task for the whole set.
   - A device of that name that already exists must be the same kind (C(rxe) is a C(CA), C(siw) an C(RNIC) in
     C(/sys/class/infiniband/<name>/node_type)) and run on the same netdev; otherwise the module fails and says
-    how to remove it. It never deletes or re-creates a device: every RDMA user of the device (an SRP export,
-    an SRP login) would lose it.
+    how to remove it. It never deletes or re-creates a device, because every RDMA user of the device (an SRP
+    export, an SRP login) would lose it.
   - After creating devices it waits up to O(wait) seconds for their port to become C(ACTIVE) (an Ethernet
-    interface without carrier keeps it C(DOWN)); it does not fail on a port that stays down, it reports it:
-    the fabric check that follows names what is wrong.
+    interface without carrier keeps it C(DOWN)); it does not fail on a port that stays down but reports it,
+    and the fabric check that follows names what is wrong.
   - The kernel loads C(rdma_rxe) / C(siw) on the first C(rdma link add) of their type. Debian 12's kernel (6.1)
-    build C(rdma_rxe) but not C(siw) (measured on 6.1: C(modprobe siw) finds no module, and C(rdma link add)
+    builds C(rdma_rxe) but not C(siw) (measured on 6.1, C(modprobe siw) finds no module, and C(rdma link add)
     answers only C(Invalid argument)); the module's error says so.
-  - Not persistent by itself: the role C(rdma.ha_storage.rdma_core) writes a systemd unit that creates the same
+  - Not persistent by itself. The role C(rdma.ha_storage.rdma_core) writes a systemd unit that creates the same
     devices at boot.
 attributes:
   check_mode:
