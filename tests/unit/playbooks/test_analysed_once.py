@@ -73,7 +73,7 @@ def test_site_groups_hosts_from_the_registered_slices(tmp_path):
     assert rc == 0, out
     assert 'TASK [Validate rdma_fabric on the controller and cut every host' in out
     # init-1 joined rdma_initiator (the rdma_core play ran its always-tasks there), the ESX hosts did not
-    assert re.search(r'PLAY \[RDMA user space and kernel modules\].*?ok: \[init-1\]', out, re.S), out
+    assert re.search(r'PLAY \[RDMA user space, soft RDMA devices, kernel modules, and the port check\].*?ok: \[init-1\]', out, re.S), out
     assert 'ok: [esx-1]' in out and 'failed=0' in out
 
 
