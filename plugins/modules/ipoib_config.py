@@ -159,6 +159,11 @@ class IpoibConfig(object):
     def fail(self, msg, **kwargs):
         self.module.fail_json(msg=msg, directory=self.directory, **kwargs)
 
+    @staticmethod
+    def private_dir():
+        """A new private (0700) temporary directory."""
+        return tempfile.mkdtemp(prefix='ipoib_config.')
+
     def check_params(self):
         if not os.path.isdir(self.directory):
             self.fail('directory: %s does not exist' % self.directory)
@@ -182,7 +187,7 @@ class IpoibConfig(object):
 
     def validate(self):
         """The backend's messages about the candidates; fails the task when it rejects one."""
-        private = tempfile.mkdtemp(prefix='ipoib_config.')
+        private = self.private_dir()
         try:
             self.stage_candidates(private)
             return getattr(self, 'validate_' + self.backend)(private)
@@ -221,7 +226,7 @@ class IpoibConfig(object):
         unshare = Runner(self.module, 'unshare', package='util-linux', opt_dirs=['/usr/bin', '/bin'])
         timeout = Runner(self.module, 'timeout', package='coreutils', opt_dirs=['/usr/bin', '/bin'])
         networkd = Runner(self.module, 'systemd-networkd', package='systemd', opt_dirs=NETWORKD_PATHS)
-        scratch = tempfile.mkdtemp(prefix='ipoib_config.')
+        scratch = self.private_dir()
         try:
             result = unshare.run(
                 ['--mount', '--net', '--propagation', 'private', '--', '/bin/sh', '-c', NETWORKD_SCRIPT, 'ipoib_config',

@@ -34,12 +34,12 @@ def task(monkeypatch, tmp_path):
     monkeypatch.setattr(ipoib_config.IpoibConfig, 'OWNER', (os.getuid(), os.getgid()))
     made = []
 
-    def mkdtemp(prefix=''):
+    def private_dir():
         path = tmp_path / ('private%d' % len(made))
         path.mkdir()
         made.append(path)
         return str(path)
-    monkeypatch.setattr(ipoib_config.tempfile, 'mkdtemp', mkdtemp)
+    monkeypatch.setattr(ipoib_config.IpoibConfig, 'private_dir', staticmethod(private_dir))
 
     def run(backend, files, check_mode=False, diff=False, **args):
         full = dict(backend=backend, directory=str(conf), files=files)
