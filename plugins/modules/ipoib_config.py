@@ -75,8 +75,8 @@ options:
     type: int
     default: 3
 notes:
-  - "Needs, on the managed host: C(ifquery) and C(ifup) (ifupdown); C(unshare), C(mount) and C(timeout) (util-linux,
-    coreutils) and C(systemd-networkd) (systemd); C(nmcli) (network-manager)."
+  - "Needs, on the managed host: C(ifquery) and C(ifup) (ifupdown); C(unshare), C(mount), C(setpriv) (util-linux),
+    C(timeout) (coreutils) and C(systemd-networkd) (systemd); C(nmcli) (network-manager)."
 seealso:
   - module: rdma.ha_storage.multipath_config
 """
@@ -127,18 +127,24 @@ from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import Comm
 
 # Runs inside `unshare --mount --net --propagation private`: $1 a private empty directory, $2 the
 # directory of the files, $3 the directory holding the candidates, $4 timeout, $5 seconds, $6
-# systemd-networkd. Nothing of this is seen outside the namespace, and it ends with it.
+# setpriv, $7 systemd-networkd. networkd runs as systemd-network with the capabilities its unit
+# gives it (as root it would ask for CAP_BPF too, which a container may not have), its runtime
+# directory and the D-Bus socket directory private. Nothing of this is seen outside the
+# namespace, and it ends with it.
 NETWORKD_SCRIPT = '\n'.join([
     'set -e',
-    'mount -t tmpfs -o mode=0700 ipoib_config "$1"',
+    'mount -t tmpfs -o mode=0755 ipoib_config "$1"',
     'mkdir "$1/upper" "$1/work" "$1/netif" "$1/dbus"',
     'cp -p "$3"/* "$1/upper/"',
+    'chown systemd-network:systemd-network "$1/netif"',
     'mount -t overlay -o "lowerdir=$2,upperdir=$1/upper,workdir=$1/work" ipoib_config "$2"',
     'mkdir -p /run/systemd/netif /run/dbus',
     'mount --bind "$1/netif" /run/systemd/netif',
     'mount --bind "$1/dbus" /run/dbus',
     'export SYSTEMD_LOG_TARGET=console SYSTEMD_LOG_LEVEL=info SYSTEMD_LOG_COLOR=0',
-    'exec "$4" "$5" "$6"',
+    'caps=+net_admin,+net_bind_service,+net_broadcast,+net_raw',
+    'exec "$4" "$5" "$6" --reuid=systemd-network --regid=systemd-network --init-groups --inh-caps="$caps" '
+    '--ambient-caps="$caps" "$7"',
 ])
 NETWORKD_PATHS = ['/usr/lib/systemd', '/lib/systemd']
 _NAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.:@-]*\Z')
@@ -225,18 +231,20 @@ class IpoibConfig(object):
                       'which an overlay mount cannot take' % self.directory)
         unshare = Runner(self.module, 'unshare', package='util-linux', opt_dirs=['/usr/bin', '/bin'])
         timeout = Runner(self.module, 'timeout', package='coreutils', opt_dirs=['/usr/bin', '/bin'])
+        setpriv = Runner(self.module, 'setpriv', package='util-linux', opt_dirs=['/usr/bin', '/bin'])
         networkd = Runner(self.module, 'systemd-networkd', package='systemd', opt_dirs=NETWORKD_PATHS)
         scratch = self.private_dir()
         try:
             result = unshare.run(
                 ['--mount', '--net', '--propagation', 'private', '--', '/bin/sh', '-c', NETWORKD_SCRIPT, 'ipoib_config',
-                 scratch, self.directory, private, timeout.path, str(self.params['networkd_seconds']), networkd.path],
+                 scratch, self.directory, private, timeout.path, str(self.params['networkd_seconds']), setpriv.path,
+                 networkd.path],
                 ok_rcs=None)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         lines = [line.rstrip() for line in (result.stdout + '\n' + result.stderr).splitlines() if line.strip()]
-        # timeout ends networkd with rc 124 once it has read its configuration and enumerated the links
-        if result.rc != 124 or not any('Enumeration completed' in line for line in lines):
+        # networkd reads its configuration as it starts; timeout ends it (rc 124) after networkd_seconds
+        if result.rc != 124:
             raise CommandError(
                 'could not validate the files of %s: systemd-networkd did not run in a private mount and network '
                 'namespace (rc %d): %s. The validation needs root with CAP_SYS_ADMIN, and networkd CAP_NET_ADMIN '

@@ -19,7 +19,7 @@ from module_harness import RunCommandMock, call, patch_module, run_main
 IFUPDOWN = 'auto ib0.8001\niface ib0.8001 inet static\n    address 10.1.0.1/24\n    mtu 2044\n'
 NETDEV = '[NetDev]\nName=ib0.8001\nKind=ipoib\n\n[IPoIB]\nPartitionKey=0x8001\nMode=datagram\n'
 KEYFILE = '[connection]\nid=ipoib-ib0.8001\ntype=infiniband\ninterface-name=ib0.8001\n'
-NETWORKD_OUT = 'Enumeration completed\n'
+NETWORKD_OUT = 'Unable to load sysctl monitor BPF program, ignoring: Operation not permitted.\n'
 NETWORKD_BAD = ('/etc/systemd/network/50-rdma-ha-storage-ib0.8001.netdev:7: Failed to parse IPoIB mode, ignoring: '
                 'datagramm\n/etc/systemd/network/10-other.network:3: Unknown key \'X\' in section [Network], ignoring.\n'
                 'Enumeration completed\n')
@@ -101,7 +101,8 @@ def test_ifupdown_syntax_error(task):
 def networkd_call(tmp_path, conf, out=NETWORKD_OUT, rc=124):
     return call(['/usr/sbin/unshare', '--mount', '--net', '--propagation', 'private', '--', '/bin/sh', '-c',
                  ipoib_config.NETWORKD_SCRIPT, 'ipoib_config', str(tmp_path / 'private1'), str(conf),
-                 str(tmp_path / 'private0'), '/usr/sbin/timeout', '3', '/usr/sbin/systemd-networkd'], rc=rc, err=out)
+                 str(tmp_path / 'private0'), '/usr/sbin/timeout', '3', '/usr/sbin/setpriv',
+                 '/usr/sbin/systemd-networkd'], rc=rc, err=out)
 
 
 def test_networkd_reads_the_candidates_in_a_private_namespace(task):
