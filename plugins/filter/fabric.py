@@ -5,7 +5,8 @@
 
 """Filters of the fabric model (rdma_fabric) and of host slices.
 
-Thin wrappers around plugins/module_utils/fabric/ (and module_utils/srp.py for srp_login_targets, module_utils/ipoib.py for ipoib_links); each filter is documented in the YAML file
+Thin wrappers around plugins/module_utils/fabric/ (and module_utils/srp.py for srp_login_targets,
+module_utils/ipoib.py for ipoib_links); each filter is documented in the YAML file
 of the same name next to this one (ansible-doc -t filter rdma.ha_storage.<name>).
 """
 
