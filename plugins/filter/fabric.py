@@ -5,7 +5,8 @@
 
 """Filters of the fabric model (rdma_fabric) and of host slices.
 
-Thin wrappers around plugins/module_utils/fabric/ (and module_utils/srp.py for srp_login_targets); each filter is documented in the YAML file
+Thin wrappers around plugins/module_utils/fabric/ (and module_utils/srp.py for srp_login_targets,
+module_utils/ipoib.py for ipoib_links); each filter is documented in the YAML file
 of the same name next to this one (ansible-doc -t filter rdma.ha_storage.<name>).
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.rdma.ha_storage.plugins.module_utils import srp
+from ansible_collections.rdma.ha_storage.plugins.module_utils import ipoib, srp
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric import differences, ids, model, slices
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.errors import FabricError
 
@@ -22,7 +23,7 @@ def _wrap(name, func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except FabricError as exc:
+        except (FabricError, ipoib.IpoibError) as exc:
             raise AnsibleFilterError('%s: %s' % (name, exc))
         except TypeError as exc:
             # wrong number of arguments in the template
@@ -91,11 +92,15 @@ def srp_login_targets(host_slice, rdma_cm_port=None, target_guids=None, options=
                           % (type(exc).__name__, exc))
 
 
+def ipoib_links(host_slice):
+    return ipoib.ipoib_links(host_slice)
+
+
 class FilterModule(object):
     """rdma.ha_storage fabric model filters."""
 
     def filters(self):
         funcs = (canonical_guid, srpt_wwn, srp_port_id, pkey_interface, ipoib_max_mtu, mac_to_guid, lio_wwid,
                  fabric_host_slice, fabric_errors, fabric_warnings, fabric_differences, fabric_slice_differences,
-                 srp_login_targets)
+                 srp_login_targets, ipoib_links)
         return dict((f.__name__, _wrap(f.__name__, f)) for f in funcs)

@@ -121,32 +121,39 @@ def _compare(host, ports, interfaces, facts):
                           % (where, port['netdev'], ', '.join(str(n) for n in netdevs) or 'none'))
     by_name = dict((p['name'], p) for p in ports)
     for iface in interfaces:
-        if iface['transport'] != 'ipoib' or iface['pkey'] is None or iface['port'] is None:
+        if iface['transport'] != 'ipoib' or iface['pkey'] is None:
             continue
-        port = by_name[iface['port']]
-        entry = by_guid.get(int(port['guid'], 16))
-        table = entry.get('pkeys') if entry is not None else None
-        if not isinstance(table, (list, tuple)) or not table:
-            continue
-        values = set()
-        for text in table:
-            try:
-                values.add(int(text) if is_int(text) else int(str(text)[:8], 16))
-            except ValueError:
-                continue
-        where = 'node %s interface %s' % (host, iface['network'])
-        if iface['pkey'] in values:
-            continue
-        if iface['pkey'] & 0x7FFF in values:
-            result.append('%s: port %s is only a limited member of partition %s (P_Key 0x%04x in its table); '
-                          'limited members cannot talk to each other' % (where, port['name'], iface['partition'],
-                                                                         iface['pkey'] & 0x7FFF))
-        else:
-            listed = ', '.join(str(t) for t in table)
-            result.append('%s: P_Key %s of partition %s is not in the P_Key table of port %s (found: %s); the subnet '
-                          'manager must add the port to the partition'
-                          % (where, iface['pkey_hex'], iface['partition'], port['name'], listed))
+        bond = iface.get('bond')
+        refs = [iface['port']] if iface['port'] is not None else [p['port'] for p in bond['ports']] if bond else []
+        for ref in refs:
+            _compare_pkey(result, host, iface, by_name[ref], by_guid)
     return result
+
+
+def _compare_pkey(result, host, iface, port, by_guid):
+    """The partition's P_Key of an IPoIB interface in the P_Key table of one of its ports."""
+    entry = by_guid.get(int(port['guid'], 16))
+    table = entry.get('pkeys') if entry is not None else None
+    if not isinstance(table, (list, tuple)) or not table:
+        return
+    values = set()
+    for text in table:
+        try:
+            values.add(int(text) if is_int(text) else int(str(text)[:8], 16))
+        except ValueError:
+            continue
+    where = 'node %s interface %s' % (host, iface['network'])
+    if iface['pkey'] in values:
+        return
+    if iface['pkey'] & 0x7FFF in values:
+        result.append('%s: port %s is only a limited member of partition %s (P_Key 0x%04x in its table); '
+                      'limited members cannot talk to each other' % (where, port['name'], iface['partition'],
+                                                                     iface['pkey'] & 0x7FFF))
+    else:
+        listed = ', '.join(str(t) for t in table)
+        result.append('%s: P_Key %s of partition %s is not in the P_Key table of port %s (found: %s); the subnet '
+                      'manager must add the port to the partition'
+                      % (where, iface['pkey_hex'], iface['partition'], port['name'], listed))
 
 
 def _num(value):

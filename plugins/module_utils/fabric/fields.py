@@ -29,7 +29,7 @@ from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.ids import 
 
 __all__ = [
     'Field', 'Entity', 'OneOf', 'IntIn', 'NetdevName', 'as_int', 'check_keys', 'list_of_dicts', 'entity_name',
-    'TOP', 'PARTITION', 'NETWORK', 'NODE', 'PORT', 'INTERFACE', 'PAIR', 'VOLUME', 'SRP',
+    'TOP', 'PARTITION', 'NETWORK', 'NODE', 'PORT', 'INTERFACE', 'BOND', 'PAIR', 'VOLUME', 'SRP',
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -52,6 +52,11 @@ SOFT_DEVICES = ('rxe', 'siw')
 TRANSPORTS = ('ipoib', 'ethernet')
 PURPOSES = ('client', 'replication', 'management')
 IPOIB_MODES = ('datagram', 'connected')
+# The one bonding mode the kernel allows over IPoIB (bond_enslave() refuses an ARPHRD_INFINIBAND
+# port in any other mode), and the fail_over_mac it needs: an IPoIB hardware address holds the
+# port's QPN and GID and cannot be set, so the bond takes the active port's address (1, "active").
+IPOIB_BOND_MODE = 'active-backup'
+IPOIB_BOND_FAIL_OVER_MAC = 'active'
 # Who starts, promotes and demotes a pair's DRBD resources: nobody but the boot units of the
 # drbd role (none), or the cluster manager (pacemaker). Every role reads it from here.
 CLUSTER_MANAGERS = ('none', 'pacemaker')
@@ -331,6 +336,11 @@ INTERFACE = Entity(
     Field('address', _address, required=True),
     Field('port'),                                                # a port of the node
     Field('netdev', NetdevName()),
+    Field('bond'),                                                # ipoib only, instead of port
+)
+BOND = Entity(
+    Field('name', NetdevName(' (the bond\'s netdev, e.g. bond0)'), required=True),
+    Field('ports'),                                               # two or more ports of the node
 )
 PAIR = Entity(
     Field('name'),

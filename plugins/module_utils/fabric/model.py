@@ -38,7 +38,7 @@ import re
 
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.errors import FabricError, is_int, show, type_name
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.fields import (
-    INITIATOR_KINDS, INTERFACE, IPOIB_DEFAULT_MTU, KINDS, NAME_RE, NETWORK, NODE, PAIR, PARTITION, PORT, SRP,
+    BOND, INITIATOR_KINDS, INTERFACE, IPOIB_BOND_FAIL_OVER_MAC, IPOIB_BOND_MODE, IPOIB_DEFAULT_MTU, KINDS, NAME_RE, NETWORK, NODE, PAIR, PARTITION, PORT, SRP,
     SCSI_DEVICE_BLOCK_MAX_TIMEOUT, SRP_DEFAULTS, SRP_TIMERS, TOP, VOLUME, as_int, check_keys, entity_name,
     list_of_dicts)
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.ids import (
@@ -315,6 +315,7 @@ def _parse_interface(model, node_where, node, item, index, addresses):
             if port is None:
                 model.error(where, 'port %s is not a port of this node' % port_ref)
     netdev = INTERFACE.read(model, where, item, 'netdev')
+    bond_raw = INTERFACE.raw(item, 'bond')
     transport = network['transport'] if network is not None else None
     partition = model.partitions.get(network['partition']) if network is not None and network['partition'] else None
     entry = {
@@ -327,9 +328,25 @@ def _parse_interface(model, node_where, node, item, index, addresses):
         'netdev': None, 'port': port['ref'] if port is not None else None,
         'partition': partition['name'] if partition is not None else None,
         'mtu': network['mtu'] if network is not None else None,
-        'pkey': None, 'pkey_hex': None, 'ipoib_mode': None, 'parent': None,
+        'pkey': None, 'pkey_hex': None, 'ipoib_mode': None, 'parent': None, 'bond': None,
     }
-    if transport == 'ipoib':
+    if bond_raw is not None and transport != 'ipoib':
+        if transport is not None:
+            model.error(where, 'bond is only for ipoib networks (active-backup over InfiniBand ports); '
+                        'bond Ethernet netdevs outside the model')
+    elif bond_raw is not None:
+        if partition is not None:
+            entry.update({'pkey': partition['pkey'], 'pkey_hex': partition['pkey_hex'],
+                          'ipoib_mode': partition['ipoib_mode']})
+        if port_ref is not None:
+            model.error(where, 'give either port (one HCA port) or bond (several), not both')
+        bond = _parse_bond(model, where, node, bond_raw, partition)
+        if bond is not None:
+            if netdev is not None and netdev != bond['name']:
+                model.error(where, 'netdev %s differs from the bond name %s; leave netdev out' % (netdev, bond['name']))
+            entry['bond'] = bond
+            entry['netdev'] = bond['name']
+    elif transport == 'ipoib':
         if partition is not None:
             entry.update({'pkey': partition['pkey'], 'pkey_hex': partition['pkey_hex'],
                           'ipoib_mode': partition['ipoib_mode']})
@@ -368,6 +385,82 @@ def _parse_interface(model, node_where, node, item, index, addresses):
     return entry
 
 
+def _parse_bond(model, where, node, raw, partition):
+    """The ``bond`` of an IPoIB interface: its name and its ports' P_Key children (None after an error).
+
+    Every port becomes a bond port through the P_Key child of the partition on it (``ib0.8001``;
+    the parent itself for the default partition): an IPoIB child can only be created on an IPoIB
+    device, not on the bond, so the bond is built from the children and carries the address.
+    """
+    if not isinstance(raw, dict):
+        model.error(where, 'bond must be a mapping {name: bond0, ports: [mlx4_0/1, mlx4_0/2]}, got %s' % type_name(raw))
+        return None
+    check_keys(model, where + ' bond', raw, BOND.keys)
+    name = BOND.read(model, where + ' bond', raw, 'name')
+    refs = BOND.raw(raw, 'ports')
+    ok = name is not None
+    if refs is None:
+        model.error(where, 'bond ports is required (two or more InfiniBand ports of the node, e.g. [mlx4_0/1, mlx4_0/2])')
+        return None
+    if not isinstance(refs, (list, tuple)) or len(refs) < 2:
+        model.error(where, 'bond ports must list two or more ports of the node, got %s' % (
+            '%d' % len(refs) if isinstance(refs, (list, tuple)) else type_name(refs)))
+        return None
+    ports = []
+    seen = set()
+    for ref in refs:
+        if not isinstance(ref, str) or not _PORT_REF_RE.match(ref):
+            model.error(where, 'bond port %s is not a port reference such as mlx4_0/1' % show(ref))
+            ok = False
+            continue
+        if ref in seen:
+            model.error(where, 'bond port %s is listed twice' % ref)
+            ok = False
+            continue
+        seen.add(ref)
+        port = node['_ports'].get(ref)
+        if port is None:
+            model.error(where, 'bond port %s is not a port of this node' % ref)
+            ok = False
+        elif port['link_layer'] is not None and port['link_layer'] != 'infiniband':
+            model.error(where, 'bond port %s has link_layer %s; an IPoIB bond needs InfiniBand ports'
+                        % (ref, port['link_layer']))
+            ok = False
+        elif port['netdev'] is None:
+            model.error(where, 'bond port %s has no netdev; IPoIB needs the parent interface (e.g. ib0)' % ref)
+            ok = False
+        elif name is not None and port['netdev'] == name:
+            model.error(where, 'bond name %s is the netdev of port %s' % (name, ref))
+            ok = False
+        elif partition is not None and partition['pkey'] is not None:
+            try:
+                child = pkey_interface(port['netdev'], partition['pkey'])
+            except FabricError as exc:
+                model.error(where, 'bond port %s: %s' % (ref, exc))
+                ok = False
+            else:
+                ports.append({'port': ref, 'parent': port['netdev'], 'netdev': child})
+    if not ok or partition is None or partition['pkey'] is None:
+        return None
+    return {'name': name, 'mode': IPOIB_BOND_MODE, 'fail_over_mac': IPOIB_BOND_FAIL_OVER_MAC, 'ports': ports}
+
+
+def _check_netdevs(model, where, node):
+    """A bond's name and its ports' P_Key children belong to that one interface of the node."""
+    owners = {}
+    for iface in node['interfaces']:
+        label = 'interface %s' % iface['network']
+        names = [(iface['netdev'], 'netdev')] if iface['netdev'] else []
+        if iface['bond'] is not None:
+            names += [(p['netdev'], 'bond port %s' % p['port']) for p in iface['bond']['ports']]
+        for netdev, role in names:
+            other = owners.get(netdev)
+            if other is not None and (iface['bond'] is not None or other[2]):
+                model.error('%s %s' % (where, label), '%s %s is also used by %s (%s)' % (role, netdev, other[0], other[1]))
+            elif other is None:
+                owners[netdev] = (label, role, iface['bond'] is not None)
+
+
 def _parse_nodes(model, fabric):
     names = {}
     hostnames = {}
@@ -398,6 +491,7 @@ def _parse_nodes(model, fabric):
             iface = _parse_interface(model, where, node, i_item, i_index, addresses)
             if iface is not None:
                 node['interfaces'].append(iface)
+        _check_netdevs(model, where, node)
         if name is not None:
             model.nodes[name] = node
             model.node_order.append(name)

@@ -30,6 +30,15 @@ def _copy_ports(ports):
     return [dict(p) for p in ports]
 
 
+def _copy_interface(iface):
+    """An interface as slices show it; its bond (name, mode, ports' P_Key children) copied too."""
+    copy = dict(iface)
+    bond = iface['bond']
+    if bond is not None:
+        copy['bond'] = dict(bond, ports=[dict(p) for p in bond['ports']])
+    return copy
+
+
 class Slicer(object):
     """Slices of one valid model; the shared parts are built on first use and kept."""
 
@@ -132,7 +141,7 @@ class Slicer(object):
             'node': {
                 'name': node['name'], 'hostname': node['hostname'], 'kind': node['kind'],
                 'ports': _copy_ports(self.ports(host)),
-                'interfaces': [dict(i) for i in node['interfaces']],
+                'interfaces': [_copy_interface(i) for i in node['interfaces']],
                 # what rdma_core creates: `rdma link add <name> type <type> netdev <netdev>`
                 'soft_devices': [{'name': p['device'], 'type': p['soft'], 'netdev': p['netdev']}
                                  for p in node['ports'] if p['soft']],

@@ -841,7 +841,8 @@ def test_every_field_of_the_schema_is_in_a_table():
         doc = handle.read()
     for section, table in (('partitions', fabric_fields.PARTITION), ('networks', fabric_fields.NETWORK),
                            ('nodes', fabric_fields.NODE), ('nodes[].ports', fabric_fields.PORT),
-                           ('nodes[].interfaces', fabric_fields.INTERFACE), ('ha_pairs', fabric_fields.PAIR),
+                           ('nodes[].interfaces', fabric_fields.INTERFACE),
+                           ('nodes[].interfaces[].bond', fabric_fields.BOND), ('ha_pairs', fabric_fields.PAIR),
                            ('ha_pairs[].volumes', fabric_fields.VOLUME), ('srp', fabric_fields.SRP)):
         heading = re.search(r'\n#+ %s\n' % re.escape(section), doc)
         body = doc[heading.end():doc.index('\n#', heading.end())]
@@ -899,3 +900,118 @@ def test_cluster_manager_defaults_to_none_and_reaches_both_nodes_slices(fabric):
 def test_cluster_manager_must_be_a_known_one(fabric):
     fabric['ha_pairs'][0]['cluster_manager'] = 'corosync'
     assert fabric_model.fabric_errors(fabric) == ["ha_pair pair1: cluster_manager 'corosync' is not one of none, pacemaker"]
+
+
+# --- IPoIB bonds ------------------------------------------------------------------------------
+def bonded(fabric, **bond):
+    """stor-a's storage address on an active-backup bond over its two ports."""
+    iface = node(fabric, 'stor-a')['interfaces'][0]
+    iface.pop('port', None)
+    iface['bond'] = dict({'name': 'bond0', 'ports': ['mlx4_0/1', 'mlx4_0/2']}, **bond)
+    return iface
+
+
+def test_bond_over_two_ports_is_valid_and_sliced(fabric):
+    bonded(fabric)
+    assert errors(fabric) == [] and warnings(fabric) == []
+    iface = fabric_slices.host_slice(fabric, 'stor-a')['node']['interfaces'][0]
+    assert (iface['netdev'], iface['port'], iface['parent'], iface['pkey_hex'], iface['ipoib_mode'], iface['mtu']) == \
+        ('bond0', None, None, '0x8001', 'connected', 65520)
+    assert iface['bond'] == {'name': 'bond0', 'mode': 'active-backup', 'fail_over_mac': 'active', 'ports': [
+        {'port': 'mlx4_0/1', 'parent': 'ib0', 'netdev': 'ib0.8001'},
+        {'port': 'mlx4_0/2', 'parent': 'ib1', 'netdev': 'ib1.8001'}]}
+    # the pair's client netdev is the bond
+    members = fabric_slices.host_slice(fabric, 'stor-a')['ha_pair']['nodes']
+    assert members[0]['client_netdev'] == 'bond0'
+
+
+def test_bond_on_the_default_partition_enslaves_the_parents(fabric):
+    fabric['partitions'][0]['pkey'] = '0xffff'
+    bonded(fabric)
+    assert errors(fabric) == []
+    iface = fabric_slices.host_slice(fabric, 'stor-a')['node']['interfaces'][0]
+    assert [p['netdev'] for p in iface['bond']['ports']] == ['ib0', 'ib1']
+
+
+def test_an_interface_without_bond_has_bond_null(fabric):
+    assert fabric_slices.host_slice(fabric, 'init-1')['node']['interfaces'][0]['bond'] is None
+
+
+@pytest.mark.parametrize('change,message', [
+    ({'ports': ['mlx4_0/1']}, 'bond ports must list two or more ports of the node, got 1'),
+    ({'ports': 'mlx4_0/1'}, 'bond ports must list two or more ports of the node, got string'),
+    ({'ports': None}, 'bond ports is required (two or more InfiniBand ports of the node, e.g. [mlx4_0/1, mlx4_0/2])'),
+    ({'ports': ['mlx4_0/1', 'mlx4_0/1']}, 'bond port mlx4_0/1 is listed twice'),
+    ({'ports': ['mlx4_0/1', 'mlx4_0/3']}, 'bond port mlx4_0/3 is not a port of this node'),
+    ({'ports': ['mlx4_0/1', 'mlx4_0:2']}, "bond port 'mlx4_0:2' is not a port reference such as mlx4_0/1"),
+    ({'name': None}, ' bond: name is required'),
+    ({'name': 'a/b'}, " bond: name 'a/b' is not a network interface name (the bond's netdev, e.g. bond0)"),
+    ({'name': 'ib1'}, 'bond name ib1 is the netdev of port mlx4_0/2'),
+])
+def test_bond_rules(fabric, change, message):
+    bonded(fabric, **change)
+    assert errors(fabric) == ['node stor-a interface storage' + ('' if message.startswith(' bond:') else ': ') + message]
+
+
+def test_bond_ports_need_infiniband_and_a_netdev(fabric):
+    bonded(fabric)
+    node(fabric, 'stor-a')['ports'][1]['link_layer'] = 'ethernet'
+    assert errors(fabric) == ['node stor-a interface storage: bond port mlx4_0/2 has link_layer ethernet; an IPoIB '
+                              'bond needs InfiniBand ports']
+    node(fabric, 'stor-a')['ports'][1]['link_layer'] = 'infiniband'
+    del node(fabric, 'stor-a')['ports'][1]['netdev']
+    assert errors(fabric) == ['node stor-a interface storage: bond port mlx4_0/2 has no netdev; IPoIB needs the '
+                              'parent interface (e.g. ib0)']
+
+
+def test_bond_p_key_children_fit_15_characters(fabric):
+    bonded(fabric)
+    node(fabric, 'stor-a')['ports'][1]['netdev'] = 'ibp129s0f0d1'
+    assert errors(fabric) == ['node stor-a interface storage: bond port mlx4_0/2: P_Key child interface name '
+                              'ibp129s0f0d1.8001 is longer than 15 characters; use a shorter parent name']
+
+
+def test_bond_excludes_port_and_ethernet(fabric):
+    bonded(fabric)['port'] = 'mlx4_0/1'
+    assert errors(fabric) == ['node stor-a interface storage: give either port (one HCA port) or bond (several), '
+                              'not both']
+    fabric = copy.deepcopy(_EXAMPLE)
+    node(fabric, 'stor-a')['interfaces'][1]['bond'] = {'name': 'bond1', 'ports': ['mlx4_0/1', 'mlx4_0/2']}
+    assert errors(fabric) == ['node stor-a interface replication: bond is only for ipoib networks (active-backup over '
+                              'InfiniBand ports); bond Ethernet netdevs outside the model']
+
+
+def test_bond_netdev_must_be_its_name(fabric):
+    bonded(fabric)['netdev'] = 'bond1'
+    assert errors(fabric) == ['node stor-a interface storage: netdev bond1 differs from the bond name bond0; '
+                              'leave netdev out']
+    bonded(fabric)['netdev'] = 'bond0'
+    assert errors(fabric) == []
+
+
+def test_bond_unknown_field_warns(fabric):
+    bonded(fabric, mode='balance-rr')
+    assert errors(fabric) == []
+    assert warnings(fabric) == ["node stor-a interface storage bond: unknown field 'mode' ignored (known: name, ports)"]
+
+
+def test_bond_is_a_mapping(fabric):
+    bonded(fabric)
+    node(fabric, 'stor-a')['interfaces'][0]['bond'] = ['mlx4_0/1', 'mlx4_0/2']
+    assert errors(fabric) == ['node stor-a interface storage: bond must be a mapping {name: bond0, ports: '
+                              '[mlx4_0/1, mlx4_0/2]}, got list']
+
+
+def test_bond_netdevs_belong_to_one_interface(fabric):
+    # a second IPoIB network on the same partition, on a port the bond already holds
+    fabric['networks'].append({'name': 'storage2', 'cidr': '10.30.0.0/24', 'transport': 'ipoib',
+                               'partition': 'storage'})
+    bonded(fabric)
+    node(fabric, 'stor-a')['interfaces'].append({'network': 'storage2', 'address': '10.30.0.11', 'port': 'mlx4_0/2'})
+    assert errors(fabric) == ['node stor-a interface storage2: netdev ib1.8001 is also used by interface storage '
+                              '(bond port mlx4_0/2)']
+    # a bond named like another interface's netdev
+    fabric = copy.deepcopy(_EXAMPLE)
+    bonded(fabric, name='eth2')
+    assert errors(fabric) == ['node stor-a interface replication: netdev eth2 is also used by interface storage '
+                              '(netdev)']

@@ -125,3 +125,20 @@ def test_differences_of_a_slice_are_reported():
         ['node storage-a port rxe0/1: port is down (state DOWN, physical state Polling)']
     with pytest.raises(FabricError, match='host slice must be the mapping returned by'):
         fabric_differences.slice_differences({'nodes': []}, port)
+
+
+def test_differences_check_the_p_key_table_of_every_bond_port(fabric):
+    iface = next(n for n in fabric['nodes'] if n['name'] == 'stor-a')['interfaces'][0]
+    del iface['port']
+    iface['bond'] = {'name': 'bond0', 'ports': ['mlx4_0/1', 'mlx4_0/2']}
+    facts = {'ports': [
+        {'device': 'mlx4_0', 'port': 1, 'guid': '0x0002c903000e8acd', 'state': 'ACTIVE', 'phys_state': 'LinkUp',
+         'rate': 56, 'link_layer': 'InfiniBand', 'netdevs': ['ib0'], 'pkeys': ['0xffff', '0x8001']},
+        {'device': 'mlx4_0', 'port': 2, 'guid': '0x0002c903000e8ace', 'state': 'ACTIVE', 'phys_state': 'LinkUp',
+         'rate': 56, 'link_layer': 'InfiniBand', 'netdevs': ['ib1'], 'pkeys': ['0xffff']},
+    ]}
+    host_slice = fabric_slices.host_slice(fabric, 'stor-a')
+    expected = ['node stor-a interface storage: P_Key 0x8001 of partition storage is not in the P_Key table of port '
+                'mlx4_0/2 (found: 0xffff); the subnet manager must add the port to the partition']
+    assert fabric_differences.slice_differences(host_slice, facts) == expected
+    assert fabric_differences.differences(fabric, 'stor-a', facts) == expected
