@@ -92,6 +92,34 @@ def stage_file(directory, name, content, mode, uid, gid):
     return tmp
 
 
+class InstallError(Exception):
+    """install_file failed: ``step`` is 'write' (staging the new content) or 'install' (the rename)."""
+
+    def __init__(self, step, reason):
+        super(InstallError, self).__init__('cannot %s: %s' % (step, reason))
+        self.step = step
+        self.reason = reason
+
+
+def install_file(path, content, mode, uid, gid):
+    """Replace path with content (bytes) atomically: its directory made if missing (0755), the
+    content staged beside it (stage_file), renamed over it, the directory synced. Raises
+    InstallError; nothing is left behind on failure."""
+    directory = os.path.dirname(path) or '.'
+    try:
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o755)
+        tmp = stage_file(directory, os.path.basename(path), content, mode, uid, gid)
+    except (IOError, OSError) as exc:
+        raise InstallError('write', exc)
+    try:
+        os.rename(tmp, path)
+    except OSError as exc:
+        remove_quietly(tmp)
+        raise InstallError('install', exc)
+    fsync_dir(directory)
+
+
 def remove_quietly(path):
     try:
         os.unlink(path)

@@ -106,7 +106,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
-from ansible_collections.rdma.ha_storage.plugins.module_utils.files import fsync_dir, read_file, remove_quietly, stage_file
+from ansible_collections.rdma.ha_storage.plugins.module_utils.files import InstallError, install_file, read_file
 from ansible_collections.rdma.ha_storage.plugins.module_utils.kmod import (
     canonical_module, module_name_problem, options_lines, parameter_text, parse_modinfo_parameters, same_value)
 from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import Runner, exit_with
@@ -203,19 +203,10 @@ class ModprobeOptions(object):
         return head + ''.join('%s\n' % line for line in lines)
 
     def install(self, path, content):
-        directory = os.path.dirname(path) or '.'
         try:
-            if not os.path.isdir(directory):
-                os.makedirs(directory, 0o755)
-            tmp = stage_file(directory, os.path.basename(path), to_bytes(content), 0o644, *self.OWNER)
-        except (IOError, OSError) as exc:
-            self.fail('path %s: cannot write: %s' % (path, to_native(exc)))
-        try:
-            os.rename(tmp, path)
-        except OSError as exc:
-            remove_quietly(tmp)
-            self.fail('path %s: cannot install: %s' % (path, to_native(exc)))
-        fsync_dir(directory)
+            install_file(path, to_bytes(content), 0o644, *self.OWNER)
+        except InstallError as exc:
+            self.fail('path %s: cannot %s: %s' % (path, exc.step, to_native(exc.reason)))
 
     def run(self):
         wanted = self.wanted()

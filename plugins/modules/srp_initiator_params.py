@@ -153,7 +153,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
-from ansible_collections.rdma.ha_storage.plugins.module_utils.files import fsync_dir, read_file, remove_quietly, stage_file
+from ansible_collections.rdma.ha_storage.plugins.module_utils.files import InstallError, install_file, read_file
 from ansible_collections.rdma.ha_storage.plugins.module_utils.runner import CommandError, Runner, exit_with
 from ansible_collections.rdma.ha_storage.plugins.module_utils.srp import (
     LOAD_TIME, TIMERS, SrpSysfs, parse_modinfo_parameters, timer_text, timer_value, tmo_problem, write_order)
@@ -222,19 +222,10 @@ class SrpInitiatorParams(object):
                           'after_header': path, 'before': before or '', 'after': content})
         if self.module.check_mode:
             return True
-        directory = os.path.dirname(path) or '.'
         try:
-            if not os.path.isdir(directory):
-                os.makedirs(directory, 0o755)
-            tmp = stage_file(directory, os.path.basename(path), to_bytes(content), 0o644, *self.OWNER)
-        except (IOError, OSError) as exc:
-            self.fail('modprobe_file %s: cannot write: %s' % (path, to_native(exc)))
-        try:
-            os.rename(tmp, path)
-        except OSError as exc:
-            remove_quietly(tmp)
-            self.fail('modprobe_file %s: cannot install: %s' % (path, to_native(exc)))
-        fsync_dir(directory)
+            install_file(path, to_bytes(content), 0o644, *self.OWNER)
+        except InstallError as exc:
+            self.fail('modprobe_file %s: cannot %s: %s' % (path, exc.step, to_native(exc.reason)))
         return True
 
     # ---------------------------------------------------------------- the running kernel

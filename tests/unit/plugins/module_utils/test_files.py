@@ -56,3 +56,26 @@ def test_remove_quietly_and_fsync_dir_never_raise(tmp_path):
     files.remove_quietly(str(tmp_path / 'absent'))
     files.fsync_dir(str(tmp_path / 'absent'))
     files.fsync_dir(str(tmp_path))
+
+
+def test_install_file_makes_the_directory_replaces_atomically_and_leaves_nothing_behind(tmp_path):
+    path = tmp_path / 'modprobe.d' / 'x.conf'
+    files.install_file(str(path), b'one\n', 0o644, -1, -1)
+    assert path.read_bytes() == b'one\n' and stat.S_IMODE(path.stat().st_mode) == 0o644
+    files.install_file(str(path), b'two\n', 0o600, -1, -1)
+    assert path.read_bytes() == b'two\n' and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert os.listdir(str(path.parent)) == ['x.conf']
+
+
+def test_install_file_says_which_step_failed(tmp_path):
+    blocker = tmp_path / 'file'
+    blocker.write_text('not a directory')
+    with pytest.raises(files.InstallError) as exc:
+        files.install_file(str(blocker / 'x.conf'), b'x', 0o644, -1, -1)
+    assert exc.value.step == 'write' and str(exc.value).startswith('cannot write: ')
+    target = tmp_path / 'dir'
+    (target / 'x.conf').mkdir(parents=True)         # a directory where the file goes: rename fails
+    with pytest.raises(files.InstallError) as exc:
+        files.install_file(str(target / 'x.conf'), b'x', 0o644, -1, -1)
+    assert exc.value.step == 'install'
+    assert os.listdir(str(target)) == ['x.conf']     # the staged file was removed
