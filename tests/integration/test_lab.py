@@ -19,7 +19,7 @@ from lab import config, runtime  # noqa: E402  (the lab tool is a plain package 
 @pytest.mark.skipif(os.environ.get("RDMA_SKIP_LAB") == "1", reason="RDMA_SKIP_LAB=1")
 @pytest.mark.skipif(not (TOP / "molecule" / "ha_pair" / "molecule.yml").exists(), reason="no lab scenario yet")
 def test_ha_pair_in_the_lab():
-    """molecule test -s ha_pair: create (boot), converge, idempotence, verify (`lab check`
+    """molecule test -s ha_pair: create (boot), converge, verify (`lab check`
     included: every IP socket of the lab's QEMU and vde_switch processes is on loopback), destroy
     (`lab down`); then no process of the lab may be left: no QEMU, no vde_switch, no ssh master."""
     proc = run(["molecule", "test", "-s", "ha_pair"], TOP, 4500, None, "molecule-ha_pair.log")
