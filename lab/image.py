@@ -326,6 +326,8 @@ def build(force: bool = False) -> dict[str, Path]:
         (rootfs / "var/lib/dbus").mkdir(parents=True, exist_ok=True)
         shutil.copy2(GUEST_DIR / "rdma-lab-boot", rootfs / "usr/local/sbin/rdma-lab-boot")
         os.chmod(rootfs / "usr/local/sbin/rdma-lab-boot", 0o755)
+        # The bytecode cache of zip imports (Ansible's modules): see lab/guest/sitecustomize.py.
+        shutil.copy2(GUEST_DIR / "sitecustomize.py", rootfs / "etc/python3.11/sitecustomize.py")
         unitdir = rootfs / "etc/systemd/system"
         shutil.copy2(GUEST_DIR / "rdma-lab-boot.service", unitdir / "rdma-lab-boot.service")
         (unitdir / "sysinit.target.wants").mkdir(exist_ok=True)
