@@ -76,7 +76,7 @@ class BMC:
         self.password = password
         self.log_path = Path(log_path)
         self._log_lock = threading.Lock()
-        self._power_lock = threading.Lock()     # one power action at a time
+        self.power_lock = threading.Lock()     # one power action at a time
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(certfile), str(keyfile))
         self.tls = ctx
@@ -238,7 +238,7 @@ class _Handler(BaseHTTPRequestHandler):
         entry["action"] = reset_type
         if reset_type not in RESET_TYPES:
             return 400, self._error(f"ResetType {reset_type!r} is not one of {', '.join(RESET_TYPES)}")
-        with bmc._power_lock:
+        with bmc.power_lock:
             try:
                 details = bmc.backend.reset(vm, reset_type) or {}
             except PowerError as e:
@@ -256,9 +256,10 @@ class LabPower(PowerBackend):
     """The lab's VMs through the lab's own controls (lab/runtime.py), read fresh from the run's
     state for every request (labctl and the drills change it too)."""
 
-    def __init__(self, names: list[str]):
+    def __init__(self, names: list[str], log=None):
         self.names = list(names)
-        self._booting: dict[str, threading.Thread] = {}
+        self.log = log          # BMC.log: the boot's outcome (ssh up, or why not) goes to bmc.log too
+        self.booting: dict[str, threading.Thread] = {}
 
     def systems(self) -> list[str]:
         return list(self.names)
@@ -282,12 +283,16 @@ class LabPower(PowerBackend):
 
         def boot() -> None:
             try:
-                runtime.start(runtime.require_state(), name)
+                secs = runtime.start(runtime.require_state(), name)
+                result = f"booted: ssh answers {secs:.1f} s after the start"
             except Exception as e:  # noqa: BLE001 - logged, the BMC goes on
+                result = f"boot failed: {e}"
                 print(f"[lab bmc] {name}: start: {e}", file=sys.stderr, flush=True)
+            if self.log:
+                self.log(method="-", path="-", vm=name, action="boot", result=result)
 
         t = threading.Thread(target=boot, name=f"start-{name}", daemon=True)
-        self._booting[name] = t
+        self.booting[name] = t
         t.start()
         self._wait_launched(name, t)
         return {"power_on_time": round(time.time(), 3)}
@@ -384,8 +389,10 @@ def serve(run_dir: Path, daemon: bool = False) -> int:
     from lab import config
     st = json.loads((run_dir / "state.json").read_text())
     b = st["bmc"]
-    bmc = BMC(LabPower(config.bmc_systems()), username=b["username"], password=b["password"],
+    power = LabPower(config.bmc_systems())
+    bmc = BMC(power, username=b["username"], password=b["password"],
               certfile=Path(b["certfile"]), keyfile=Path(b["keyfile"]), log_path=run_dir / "bmc.log", port=b["port"])
+    power.log = bmc.log
     pidfile = run_dir / "bmc.pid"
     if daemon:
         pidfile.unlink(missing_ok=True)
@@ -396,7 +403,7 @@ def serve(run_dir: Path, daemon: bool = False) -> int:
             return 0 if pidfile.exists() else 1
         os.setsid()
         if os.fork():
-            os._exit(0)
+            os._exit(0)  # pylint: disable=protected-access - the first child of a double fork
         out = os.open(run_dir / "bmc.out", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)

@@ -70,13 +70,17 @@ class FakeRuntime:
 
 def test_lab_power_uses_the_labs_controls(monkeypatch):
     rt = FakeRuntime(monkeypatch, running={"storage-a"})
-    power = bmc.LabPower(["storage-a", "storage-b"])
+    logged = []
+    power = bmc.LabPower(["storage-a", "storage-b"], log=lambda **e: logged.append(e))
     assert power.power_state("storage-a") == "On" and power.power_state("storage-b") == "Off"
     assert power.reset("storage-a", "ForceOff") == {"power_off_time": 1000.25}
     assert power.reset("storage-a", "ForceOff") == {"result": "ok (already off)"}
     assert rt.calls == [("power_off", "storage-a")]
     assert "power_on_time" in power.reset("storage-a", "On")
     assert power.reset("storage-a", "On") == {"result": "ok (already on)"}
+    power.booting["storage-a"].join(10)
+    assert logged == [{"method": "-", "path": "-", "vm": "storage-a", "action": "boot",
+                       "result": "booted: ssh answers 30.0 s after the start"}]
     power.reset("storage-a", "ForceRestart")
     power.reset("storage-a", "GracefulShutdown")
     assert rt.calls[1:] == [("start", "storage-a"), ("qmp", "/run/storage-a.qmp", "system_reset"),
