@@ -105,8 +105,24 @@ def host_network_check(st: dict) -> tuple[list[str], str]:
     return problems, summary
 
 
+def bmc_check(st: dict) -> tuple[list[str], str]:
+    """(problems, summary): the lab's BMC runs and answers over TLS with the run's password."""
+    from lab import bmc
+    b = st.get("bmc")
+    if not b:
+        return [], "none in this run"
+    if not runtime.bmc_pid():
+        return [f"BMC: not running (127.0.0.1:{b['port']}); see {runtime.run_dir() / 'bmc.out'}"], "NOT running"
+    try:
+        power = bmc.probe(b["port"], b["username"], b["password"], Path(b["certfile"]))
+    except (OSError, ValueError, KeyError) as e:
+        return [f"BMC: 127.0.0.1:{b['port']} does not answer: {e}"], "NOT answering"
+    return [], f"127.0.0.1:{b['port']} answers: " + ", ".join(f"{n} {s}" for n, s in power.items())
+
+
 def run_checks(st: dict, require_rxe: bool = True) -> tuple[list[str], dict[str, dict[str, str]]]:
     problems, _summary = host_network_check(st)
+    problems += bmc_check(st)[0]
     probes = probe_all(st, list(st["vms"]))
     for name, kv in probes.items():
         vm = config.vm_by_name(name)

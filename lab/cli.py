@@ -67,6 +67,9 @@ def do_up(rxe: str = "auto", timeout: float = runtime.BOOT_TIMEOUT) -> dict:
     st["rxe_owner"] = runtime.rxe_owner(rxe)
     runtime.save_state(st)
     record("image (cached)" if t_img < 5 else "image (built)", t_img)
+    b = runtime.ensure_bmc(st)   # before the VMs: their guestfwd names its port
+    log(f"BMC (Redfish, lab/bmc.py) on 127.0.0.1:{b['port']}; storage VMs: "
+        f"https://{config.BMC_GUEST_ADDRESS}:{config.BMC_GUEST_PORT}")
     log(f"booting {', '.join(st['vms'])} (TCG; rxe brought up by the {st['rxe_owner']})")
     t1 = time.monotonic()
     boots = runtime.boot_all(st, list(st["vms"]), timeout)
@@ -125,6 +128,7 @@ def report_checks(st: dict, require_rxe: bool = True, validate: bool = True) -> 
         nets.append(f"{n}: {len(ok)} peer link(s) ok")
     log("fabric/replication reachability: " + "; ".join(nets))
     log("host network: " + checks.host_network_check(st)[1])
+    log("BMC: " + checks.bmc_check(st)[1])
     if validate:
         status, msgs = checks.validate_model()
         if status == "ok":
@@ -156,6 +160,7 @@ How to use the lab (it keeps running until `make lab-down` / `python -m lab down
   playbooks:     ansible-playbook -i {inv} playbooks/site.yml
   controls:      lab/labctl power-off|start|restart [--hard] NAME;  lab/labctl link NAME fabric|replication down|up
   status/checks: lab/labctl status;  lab/labctl check
+  BMC (Redfish): {('https://127.0.0.1:' + str(st['bmc']['port']) + ', log ' + st['bmc']['log']) if st.get('bmc') else 'none'}; inventory var rdma_lab_bmc
   consoles:      {runtime.run_dir()}/<vm>.console.log""")
 
 

@@ -20,6 +20,13 @@ DEB_CACHE = LAB_CACHE / "debs"
 # nothing outside; the only way in is the ssh port forwarded to 127.0.0.1 on the controller.
 MGMT_GUEST_ADDRESS = "10.0.2.15/24"
 SSH_PORT_BASE = 2270
+# The lab's BMC (lab/bmc.py, docs/lab-fencing.md): one Redfish service per lab on the controller's
+# loopback (the first free port from BMC_PORT_BASE); the storage VMs reach it at
+# https://BMC_GUEST_ADDRESS:BMC_GUEST_PORT through their management netdev (slirp guestfwd).
+BMC_PORT_BASE = 2279
+BMC_GUEST_ADDRESS = "10.0.2.100"
+BMC_GUEST_PORT = 443
+BMC_USERNAME = "rdma-lab"
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,11 @@ ESX_NODE = {"name": "esx-1", "kind": "esx",
 # ib_srp / multipath timers for the lab (TCG is slow: generous but bounded).
 SRP_TIMERS = {"reconnect_delay": 5, "fast_io_fail_tmo": 5, "dev_loss_tmo": 60, "scsi_timeout": 15}
 RXE_DEVICE = "rxe0"
+
+
+def bmc_systems() -> list[str]:
+    """The VMs the lab's BMC powers (fencing targets): the storage VMs."""
+    return [vm.name for vm in VMS if vm.kind == "storage"]
 
 
 def vm_by_name(name: str) -> VM:

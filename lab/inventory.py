@@ -38,13 +38,40 @@ def fabric_model() -> dict:
     }
 
 
-def hosts(run_dir: Path, ssh_ports: dict[str, int], labctl: Path, secrets: dict[str, str] | None = None) -> dict:
-    """The hosts inventory (YAML inventory plugin layout): every lab VM in group `rdma_lab`."""
+def bmc_vars(bmc: dict) -> dict:
+    """`rdma_lab_bmc`, set on the storage VMs: the lab's Redfish BMC as they reach it (for the
+    cluster role's fence_redfish: ip, ipport, username, password, ssl_insecure, systems_uri) and
+    where it lives on the controller (docs/lab-fencing.md)."""
+    from lab import bmc as bmc_service
+    return {
+        "address": config.BMC_GUEST_ADDRESS,
+        "port": config.BMC_GUEST_PORT,
+        "username": bmc["username"],
+        "password": bmc["password"],
+        # The certificate is self-signed per run and the guests do not trust it: fence_redfish's
+        # ssl_insecure=1. The path never leaves the machine (guest -> slirp -> 127.0.0.1).
+        "ssl_insecure": True,
+        "systems": {name: f"{bmc_service.SYSTEMS}/{name}" for name in config.bmc_systems()},
+        "controller_address": "127.0.0.1",
+        "controller_port": bmc["port"],
+        "certificate": bmc["certfile"],
+        "log": bmc["log"],
+    }
+
+
+def hosts(run_dir: Path, ssh_ports: dict[str, int], labctl: Path, secrets: dict[str, str] | None = None,
+          bmc: dict | None = None) -> dict:
+    """The hosts inventory (YAML inventory plugin layout): every lab VM in group `rdma_lab`; with
+    the lab's BMC (`bmc`: the run's state "bmc"), `rdma_lab_bmc` on each storage VM."""
     ssh_dir = run_dir / "ssh"
     common = ("-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "
               "-o IdentitiesOnly=yes -o ServerAliveInterval=5 -o ServerAliveCountMax=4")
+    host_vars = {vm.name: {"ansible_host": "127.0.0.1", "ansible_port": ssh_ports[vm.name]} for vm in config.VMS}
+    if bmc:
+        for name in config.bmc_systems():
+            host_vars[name]["rdma_lab_bmc"] = bmc_vars(bmc)
     return {"all": {"children": {"rdma_lab": {
-        "hosts": {vm.name: {"ansible_host": "127.0.0.1", "ansible_port": ssh_ports[vm.name]} for vm in config.VMS},
+        "hosts": host_vars,
         "vars": {
             "ansible_user": "root",
             "ansible_ssh_private_key_file": str(ssh_dir / "id_ed25519"),
@@ -65,13 +92,13 @@ def hosts(run_dir: Path, ssh_ports: dict[str, int], labctl: Path, secrets: dict[
 
 
 def write(inv_dir: Path, run_dir: Path, ssh_ports: dict[str, int], labctl: Path,
-          secrets: dict[str, str] | None = None) -> dict[str, Path]:
+          secrets: dict[str, str] | None = None, bmc: dict | None = None) -> dict[str, Path]:
     """Write <inv_dir>/hosts.yml and <inv_dir>/group_vars/all/rdma_fabric.yml; return their paths."""
     gv = inv_dir / "group_vars" / "all"
     gv.mkdir(parents=True, exist_ok=True)
     h = inv_dir / "hosts.yml"
     f = gv / "rdma_fabric.yml"
-    h.write_text(HEADER + to_yaml(hosts(run_dir, ssh_ports, labctl, secrets)))
+    h.write_text(HEADER + to_yaml(hosts(run_dir, ssh_ports, labctl, secrets, bmc)))
     f.write_text(HEADER + to_yaml({"rdma_fabric": fabric_model()}))
     return {"hosts": h, "fabric": f}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import time
 from pathlib import Path
 
@@ -18,8 +19,11 @@ PROCESS_PREFIX = "rdma-lab-"
 
 
 def qemu_argv(vm: config.VM, *, kernel: Path, initrd: Path, overlay: Path, disks: dict[str, Path],
-              run_dir: Path, ssh_port: int, pubkey: str) -> list[str]:
-    """The QEMU command line of one lab VM (daemonised; QMP socket, console log, pidfile in run_dir)."""
+              run_dir: Path, ssh_port: int, pubkey: str, bmc_port: int | None = None) -> list[str]:
+    """The QEMU command line of one lab VM (daemonised; QMP socket, console log, pidfile in run_dir).
+
+    bmc_port: the lab's BMC on 127.0.0.1 (lab/bmc.py); a storage VM then reaches it at
+    https://10.0.2.100:443 through its management netdev (guestfwd)."""
     argv = [
         QEMU, "-name", f"{vm.name},process={PROCESS_PREFIX}{vm.name}",
         "-machine", "pc", "-accel", "tcg,thread=multi,tb-size=128", "-cpu", "max", "-smp", "1",
@@ -35,7 +39,10 @@ def qemu_argv(vm: config.VM, *, kernel: Path, initrd: Path, overlay: Path, disks
                  "-device", f"virtio-blk-pci,drive={role},addr={FIRST_DISK_SLOT + i:#x},serial=rdma-lab-{role}"]
     # Management: user networking, nothing reachable from the guest (restrict=on); ssh forwarded
     # to the controller's loopback only.
-    argv += ["-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{ssh_port}-:22",
+    mgmt = f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{ssh_port}-:22"
+    if bmc_port and vm.kind == "storage":
+        mgmt += "," + bmc_guestfwd(bmc_port)
+    argv += ["-netdev", mgmt,
              "-device", f"virtio-net-pci,netdev=mgmt,mac={vm.mac(0)},addr={NIC_SLOT[0]:#x}"]
     # Private networks: each is a vde_switch reached through unix sockets in the run dir, so the
     # VM-to-VM traffic never touches a host IP address (QEMU's vde netdev, libvdeplug).
@@ -51,6 +58,16 @@ def qemu_argv(vm: config.VM, *, kernel: Path, initrd: Path, overlay: Path, disks
         "-daemonize",
     ]
     return argv
+
+
+def bmc_guestfwd(bmc_port: int) -> str:
+    """The guestfwd option that takes a guest's TCP connection to 10.0.2.100:443 to the lab's BMC
+    on 127.0.0.1: `cmd:` starts lab/bmc.py's relay for each connection (the chardev form,
+    `-tcp:127.0.0.1:PORT`, is one byte stream opened at QEMU's start and shared by every guest
+    connection, while fence_redfish opens one connection per request). restrict=on leaves
+    explicit forwards working. Commas are doubled: QEMU's option syntax."""
+    relay = f"{sys.executable} {Path(__file__).resolve().parent / 'bmc.py'} relay {bmc_port}"
+    return (f"guestfwd=tcp:{config.BMC_GUEST_ADDRESS}:{config.BMC_GUEST_PORT}-cmd:" + relay.replace(",", ",,"))
 
 
 def switch_argv(net: config.Net, run_dir: Path) -> list[str]:

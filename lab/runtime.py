@@ -10,6 +10,7 @@ import shutil
 import secrets
 import signal
 import socket
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -264,10 +265,61 @@ def ensure_switches() -> dict[str, int]:
 
 
 def lab_pids(st: dict | None) -> dict[str, int]:
-    """The running processes of this lab: QEMU per VM and vde_switch per network."""
+    """The running processes of this lab: QEMU per VM, vde_switch per network, the BMC."""
     pids = {f"qemu {n}": qemu_pid(n) for n in (st or {}).get("vms", {})}
     pids.update({f"vde_switch {net.name}": switch_pid(net) for net in config.NETS})
+    pids["bmc"] = bmc_pid()
     return {k: v for k, v in pids.items() if v}
+
+
+# --- the BMC (lab/bmc.py, docs/lab-fencing.md) -----------------------------------------------------
+BMC_SCRIPT = Path(__file__).resolve().parent / "bmc.py"
+
+
+def bmc_pid() -> int | None:
+    """The pid of this lab's BMC, verified by its command line."""
+    try:
+        pid = int((run_dir() / "bmc.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+    line = cmdline(pid)
+    if pid_alive(pid) and "bmc.py serve" in line and str(run_dir()) in line:
+        return pid
+    return None
+
+
+def ensure_bmc(st: dict) -> dict:
+    """Start the lab's BMC unless it runs: the first time in a run, its port, per-run password and
+    self-signed certificate go into the state ("bmc"). Before the VMs boot: their guestfwd names
+    its port. Returns st["bmc"]."""
+    from lab import bmc
+    b = st.get("bmc")
+    if not b:
+        used = {v["ssh_port"] for v in st["vms"].values()}
+        port = free_port(config.BMC_PORT_BASE)
+        while port in used:
+            port = free_port(port + 10)
+        cert, key = bmc.make_certificate(run_dir(), config.BMC_GUEST_ADDRESS)
+        b = st["bmc"] = {"port": port, "username": config.BMC_USERNAME, "password": secrets.token_urlsafe(18),
+                         "certfile": str(cert), "keyfile": str(key), "log": str(run_dir() / "bmc.log")}
+        save_state(st)
+    if not bmc_pid():
+        r = proc.run([sys.executable, str(BMC_SCRIPT), "serve", "--daemon", str(run_dir())], timeout=30,
+                     env={"RDMA_TOP": str(config.TOP), "RDMA_CACHE": str(config.CACHE)})
+        if r.returncode != 0 or not bmc_pid():
+            raise LabError(f"the lab's BMC did not start (rc {r.returncode}): "
+                           f"{(r.stderr or r.stdout).strip()[-500:]}; see {run_dir() / 'bmc.out'}")
+    b["pid"] = bmc_pid()
+    save_state(st)
+    return b
+
+
+def stop_bmc() -> list[str]:
+    pid = bmc_pid()
+    if pid:
+        kill_pid(pid)
+        return ["BMC stopped"]
+    return []
 
 
 def stop_switches() -> list[str]:
@@ -289,7 +341,8 @@ def launch(st: dict, name: str) -> None:
     st["switches"] = ensure_switches()
     argv = qemu.qemu_argv(vm, kernel=img["kernel"], initrd=img["initrd"], overlay=Path(v["overlay"]),
                           disks={role: Path(path) for role, path in v.get("disks", {}).items()},
-                          run_dir=run_dir(), ssh_port=v["ssh_port"], pubkey=pubkey)
+                          run_dir=run_dir(), ssh_port=v["ssh_port"], pubkey=pubkey,
+                          bmc_port=(st.get("bmc") or {}).get("port"))
     (run_dir() / f"{name}.argv.json").write_text(json.dumps(argv, indent=1) + "\n")
     (run_dir() / f"{name}.pid").unlink(missing_ok=True)
     with open(run_dir() / f"{name}.qemu.log", "a") as logf:
@@ -423,9 +476,10 @@ def teardown(graceful: bool = True, quiet: bool = False) -> list[str]:
                 kill_pid(pid)
                 done.append(f"{n} stopped (QEMU quit)")
     done += stop_switches()
+    done += stop_bmc()
     for pid in stray_pids(str(run_dir())):
         prog = Path(cmdline(pid).split(" ", 1)[0]).name
-        if prog.startswith("qemu-system") or prog == qemu.VDE_SWITCH:
+        if prog.startswith("qemu-system") or prog == qemu.VDE_SWITCH or "bmc.py serve" in cmdline(pid):
             kill_pid(pid)
             done.append(f"stray {prog} {pid} killed")
     close_all_masters()
@@ -499,4 +553,5 @@ def restart(st: dict, name: str, hard: bool = False, timeout: float = BOOT_TIMEO
 
 def write_inventory(st: dict) -> dict[str, Path]:
     ports = {n: v["ssh_port"] for n, v in st["vms"].items()}
-    return inventory.write(inventory_dir(), run_dir(), ports, config.TOP / "lab" / "labctl", st.get("secrets"))
+    return inventory.write(inventory_dir(), run_dir(), ports, config.TOP / "lab" / "labctl", st.get("secrets"),
+                           bmc=st.get("bmc"))

@@ -8,11 +8,11 @@ import pytest
 from lab import checks, config, qemu
 
 
-def argv_for(name):
+def argv_for(name, bmc_port=None):
     vm = config.vm_by_name(name)
     return qemu.qemu_argv(vm, kernel=Path("/img/vmlinuz"), initrd=Path("/img/initrd.img"), overlay=Path("/run/o.qcow2"),
                           disks={role: Path(f"/run/{role}.qcow2") for role in dict(vm.disks)}, run_dir=Path("/run"),
-                          ssh_port=2270, pubkey="ssh-ed25519 AAAA x")
+                          ssh_port=2270, pubkey="ssh-ed25519 AAAA x", bmc_port=bmc_port)
 
 
 def opt(argv, flag):
@@ -51,12 +51,15 @@ def test_initiator_has_no_replication_nic_and_no_data_disk():
 IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")
 
 
+@pytest.mark.parametrize("bmc_port", [None, 2279])
 @pytest.mark.parametrize("name", [vm.name for vm in config.VMS])
-def test_no_qemu_command_line_names_a_host_address_outside_loopback(name):
+def test_no_qemu_command_line_names_a_host_address_outside_loopback(name, bmc_port):
     """The network rule: on the host, traffic only to 127.0.0.0/8. The guest side (-append: the
-    guest's own addresses, and slirp's guest-side hostfwd target) is the VM's, not the host's."""
-    argv = argv_for(name)
-    host_side = [a for i, a in enumerate(argv) if argv[i - 1] != "-append"]
+    guest's own addresses, slirp's guest-side hostfwd target, and guestfwd's guest-side address
+    10.0.2.100:443, which exists inside slirp's virtual network only) is the VM's, not the host's."""
+    argv = argv_for(name, bmc_port)
+    guest_side = f"guestfwd=tcp:{config.BMC_GUEST_ADDRESS}:{config.BMC_GUEST_PORT}-"
+    host_side = [a.replace(guest_side, "guestfwd=") for i, a in enumerate(argv) if argv[i - 1] != "-append"]
     found = [ip for a in host_side for ip in IPV4.findall(a)]
     assert found, "the ssh forward on 127.0.0.1 must be found: the pattern works"
     assert all(ipaddress.ip_address(ip).is_loopback for ip in found), found
