@@ -139,3 +139,23 @@ def test_the_filter_wraps_errors():
     assert cluster_cib(pair(), REDFISH)['crm_config'] == {'stonith-enabled': True}
     with pytest.raises(AnsibleFilterError, match='cluster_cib: ha pair .*: no fencing is declared'):
         cluster_cib(pair())
+
+
+def test_the_translation_is_a_no_op_on_the_cib_the_role_made():
+    # cib-role-pair1.xml: the CIB the cluster role built in molecule/cluster (after its verify), from that
+    # scenario's model with the stand-in agents; the translation of the same slice must find nothing to do
+    top = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')
+    with open(os.path.join(top, 'molecule', 'cluster', 'molecule.yml')) as handle:
+        scenario = yaml.safe_load(handle)['provisioner']['inventory']['group_vars']['all']
+    ha_pair = slices.host_slice(scenario['rdma_fabric'], 'cluster-stor-a')['ha_pair']
+    out = pm.pair_objects(ha_pair, [], allow_no_fencing=scenario['cluster_allow_no_fencing'],
+                          drbd_agent=scenario['cluster_drbd_agent'], export_agent=scenario['cluster_export_agent'],
+                          rsc_defaults={'resource-stickiness': 100})
+    desired = pcmk.Desired(out['primitives'], out['clones'], out['colocations'], out['orders'], out['crm_config'],
+                           out['rsc_defaults'])
+    with open(os.path.join(FIXTURES, 'pacemaker', 'cib-role-pair1.xml')) as handle:
+        live = pcmk.parse_config(handle.read())
+    assert pcmk.plan(live, desired) == []
+    assert sorted(live.clones) == ['ms_drbd_vol0', 'ms_drbd_vol1']
+    # the verify's meta change (migration-threshold=5) is not the translation's: left alone
+    assert live.primitives['srpt_pair1'].meta.values() == {'migration-threshold': '5'}
