@@ -403,7 +403,8 @@ def serve(run_dir: Path, daemon: bool = False) -> int:
             return 0 if pidfile.exists() else 1
         os.setsid()
         if os.fork():
-            os._exit(0)  # pylint: disable=protected-access - the first child of a double fork
+            # the first child of a double fork ends here
+            os._exit(0)  # pylint: disable=protected-access
         out = os.open(run_dir / "bmc.out", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
@@ -440,7 +441,7 @@ def probe(port: int, username: str, password: str, cafile: Path, timeout: float 
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="lab/bmc.py", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="lab/bmc.py", description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = p.add_subparsers(dest="command", required=True)
     sp = sub.add_parser("relay", help="stdin/stdout <-> 127.0.0.1:PORT (QEMU guestfwd cmd:)")
     sp.add_argument("port", type=int)
