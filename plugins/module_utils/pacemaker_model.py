@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, rdma.ha_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The Pacemaker objects of one HA pair, from the host's slice of the fabric model.
+
+Pure: ``pair_objects()`` returns the options of the ``rdma.ha_storage.pacemaker_cib`` module
+(primitives, clones, colocations, orders, crm_config, rsc_defaults) for the slice's ``ha_pair``:
+
+* per volume, a promotable clone ``ms_drbd_<volume>`` of ``drbd_<volume>`` (``ocf:linbit:drbd``,
+  ``drbd_resource=<volume>``: the drbd role names each DRBD resource after its volume), with
+  ``notify=true promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1``, a monitor per
+  role (two different intervals: Pacemaker needs them unique) and the drbd agent's timeouts;
+* one export ``srpt_<pair>`` (``ocf:rdma_ha_storage:lio_srpt``: the srp_target role's agent exports
+  every volume of the pair from one JSON file, so it is one resource), colocated with the promoted
+  instance of every volume's clone and ordered after every promotion;
+* the stonith devices given (ha_cluster-shaped: ``id``, ``agent: stonith:fence_redfish``,
+  ``instance_attrs``, ``meta_attrs``, ``operations``), and ``stonith-enabled=true``.
+
+A pair without fencing is refused (``ModelError`` naming the pair) unless ``allow_no_fencing`` is
+set: then ``stonith-enabled=false`` and a warning that says why that is unsafe.
+
+The agents can be replaced (``drbd_agent``, ``export_agent``) for a test bed without DRBD or LIO;
+the structure (ids, clone meta, constraints) stays the same.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DRBD_AGENT = 'ocf:linbit:drbd'
+EXPORT_AGENT = 'ocf:rdma_ha_storage:lio_srpt'
+EXPORT_CONFIG = '/etc/rdma-ha-storage/lio_srpt.json'
+
+# drbd-utils scripts/drbd.ocf's advertised defaults (start 240, promote/demote/notify 90, stop 100)
+TIMINGS = {
+    'drbd_monitor_promoted_interval': '29s',
+    'drbd_monitor_unpromoted_interval': '31s',
+    'drbd_monitor_timeout': '20s',
+    'drbd_start_timeout': '240s',
+    'drbd_stop_timeout': '100s',
+    'drbd_promote_timeout': '90s',
+    'drbd_demote_timeout': '90s',
+    'drbd_notify_timeout': '90s',
+    'export_monitor_interval': '10s',
+    'export_monitor_timeout': '20s',
+    'export_start_timeout': '60s',
+    'export_stop_timeout': '60s',
+}
+
+
+class ModelError(Exception):
+    def __init__(self, msg):
+        super(ModelError, self).__init__(msg)
+        self.msg = msg
+
+
+def _nvs(value, what):
+    """An attribute map from a dict, or from ha_cluster's shape: [{attrs: [{name, value}]}] (the
+    first set only) or [{name, value}]."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict) and 'attrs' in value[0]:
+            if len(value) > 1:
+                raise ModelError('%s: only one attribute set is supported' % what)
+            value = value[0]['attrs']
+        out = {}
+        for item in value:
+            if not isinstance(item, dict) or 'name' not in item or 'value' not in item:
+                raise ModelError('%s: %r is not {name, value}' % (what, item))
+            out[item['name']] = item['value']
+        return out
+    raise ModelError('%s: %r is neither a mapping nor a list of {name, value}' % (what, value))
+
+
+def _operations(ops, what):
+    """Operations from {action, interval, timeout, role, attrs} or ha_cluster's {action, attrs: [{name, value}]}."""
+    out = []
+    for op in ops or []:
+        if not isinstance(op, dict) or not op.get('action'):
+            raise ModelError('%s: operation %r has no action' % (what, op))
+        attrs = _nvs(op.get('attrs'), '%s operation %s' % (what, op['action']))
+        entry = {'action': op['action']}
+        for key in ('interval', 'timeout', 'role'):
+            value = op.get(key, attrs.pop(key, None))
+            if value is not None:
+                entry[key] = str(value)
+        entry['attrs'] = attrs
+        out.append(entry)
+    return out
+
+
+def fence_primitives(devices, pair_name):
+    """Stonith primitives from ha_cluster-shaped devices."""
+    out = []
+    for device in devices or []:
+        what = 'ha pair %s: fence device %s' % (pair_name, device.get('id') if isinstance(device, dict) else device)
+        if not isinstance(device, dict) or not device.get('id') or not device.get('agent'):
+            raise ModelError('%s: needs id and agent' % what)
+        if not str(device['agent']).startswith('stonith:'):
+            raise ModelError('%s: agent %s is not a stonith agent (stonith:fence_redfish, stonith:fence_ipmilan, ...)'
+                             % (what, device['agent']))
+        out.append(dict(id=device['id'], agent=device['agent'],
+                        instance_attrs=_nvs(device.get('instance_attrs'), what),
+                        meta_attrs=_nvs(device.get('meta_attrs'), what),
+                        operations=_operations(device.get('operations'), what)))
+    return out
+
+
+def pair_objects(ha_pair, fence_devices=(), allow_no_fencing=False, timings=None, crm_config=None,
+                 rsc_defaults=None, drbd_agent=DRBD_AGENT, export_agent=EXPORT_AGENT, export_config=EXPORT_CONFIG):
+    """The pacemaker_cib options for the slice's ha_pair (see the file's docstring).
+
+    Returns a dict: primitives, clones, colocations, orders, crm_config, rsc_defaults, warnings."""
+    if not ha_pair:
+        raise ModelError('this host is in no HA pair: there is no cluster to configure')
+    name = ha_pair['name']
+    if ha_pair.get('cluster_manager') != 'pacemaker':
+        raise ModelError('ha pair %s: cluster_manager is %s, not pacemaker: the drbd and srp_target roles start the '
+                         'pair themselves; set cluster_manager: pacemaker in the model to hand it to the cluster'
+                         % (name, ha_pair.get('cluster_manager')))
+    volumes = ha_pair.get('volumes') or []
+    if not volumes:
+        raise ModelError('ha pair %s: no volumes: nothing for the cluster to run' % name)
+    t = dict(TIMINGS)
+    t.update(timings or {})
+    unknown = sorted(set(t) - set(TIMINGS))
+    if unknown:
+        raise ModelError('unknown timings: %s (known: %s)' % (', '.join(unknown), ', '.join(sorted(TIMINGS))))
+    if t['drbd_monitor_promoted_interval'] == t['drbd_monitor_unpromoted_interval']:
+        raise ModelError('the Promoted and Unpromoted DRBD monitors need different intervals (Pacemaker matches '
+                         'operations by name and interval)')
+    warnings = []
+    stonith = fence_primitives(fence_devices, name)
+    if not stonith and not allow_no_fencing:
+        raise ModelError(
+            'ha pair %s: no fencing is declared (no fence device): a two-node pair without fencing can run both '
+            'nodes Primary after a split (two exports of the same LUN, diverged data). Declare the pair\'s fence '
+            'devices (fence_redfish, fence_ipmilan), or, on a test bed only, allow running without fencing '
+            'explicitly' % name)
+    properties = {'stonith-enabled': bool(stonith)}
+    if not stonith:
+        warnings.append('ha pair %s runs WITHOUT FENCING (stonith-enabled=false): after a split both nodes can '
+                        'become Primary and export diverging data. Test beds only.' % name)
+    properties.update(crm_config or {})
+    if stonith and str(properties['stonith-enabled']).lower() in ('false', 'no', '0', 'off'):
+        raise ModelError('ha pair %s: fence devices are declared but crm_config sets stonith-enabled=false' % name)
+
+    export_id = 'srpt_%s' % name
+    primitives = list(stonith)
+    clones, colocations, orders = [], [], []
+    for volume in volumes:
+        vol = volume['name']
+        rid = 'drbd_%s' % vol
+        primitives.append(dict(
+            id=rid, agent=drbd_agent, instance_attrs={'drbd_resource': vol}, meta_attrs={},
+            operations=[
+                dict(action='monitor', interval=t['drbd_monitor_promoted_interval'], role='Promoted',
+                     timeout=t['drbd_monitor_timeout'], attrs={}),
+                dict(action='monitor', interval=t['drbd_monitor_unpromoted_interval'], role='Unpromoted',
+                     timeout=t['drbd_monitor_timeout'], attrs={}),
+                dict(action='start', interval='0s', timeout=t['drbd_start_timeout'], attrs={}),
+                dict(action='stop', interval='0s', timeout=t['drbd_stop_timeout'], attrs={}),
+                dict(action='promote', interval='0s', timeout=t['drbd_promote_timeout'], attrs={}),
+                dict(action='demote', interval='0s', timeout=t['drbd_demote_timeout'], attrs={}),
+                dict(action='notify', interval='0s', timeout=t['drbd_notify_timeout'], attrs={}),
+            ]))
+        clone = 'ms_%s' % rid
+        clones.append(dict(id=clone, resource=rid, promotable=True, meta_attrs={
+            'notify': True, 'promoted-max': 1, 'promoted-node-max': 1, 'clone-max': 2, 'clone-node-max': 1}))
+        colocations.append(dict(id='col_%s_with_%s' % (export_id, vol), rsc=export_id, with_rsc=clone,
+                                score='INFINITY', with_rsc_role='Promoted'))
+        orders.append(dict(id='ord_%s_promote_then_%s' % (vol, export_id), first=clone, first_action='promote',
+                           then=export_id, then_action='start', kind='Mandatory'))
+    primitives.append(dict(
+        id=export_id, agent=export_agent, instance_attrs={'config': export_config}, meta_attrs={},
+        operations=[
+            dict(action='monitor', interval=t['export_monitor_interval'], timeout=t['export_monitor_timeout'], attrs={}),
+            dict(action='start', interval='0s', timeout=t['export_start_timeout'], attrs={}),
+            dict(action='stop', interval='0s', timeout=t['export_stop_timeout'], attrs={}),
+        ]))
+    return dict(primitives=primitives, clones=clones, colocations=colocations, orders=orders,
+                crm_config=properties, rsc_defaults=dict(rsc_defaults or {}), warnings=warnings)
