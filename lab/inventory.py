@@ -59,6 +59,27 @@ def bmc_vars(bmc: dict) -> dict:
     }
 
 
+def fence_devices(bmc: dict) -> list[dict]:
+    """`cluster_fence_devices` for the storage VMs (the cluster role's ha_cluster-shaped stonith
+    primitives): one fence_redfish device per storage VM, each fencing only that VM through the
+    lab's BMC, with systems_uri always given (without it fence_redfish takes the last system of
+    the collection, docs/lab-fencing.md)."""
+    rb = bmc_vars(bmc)
+    return [{
+        "id": f"fence_{name}",
+        "agent": "stonith:fence_redfish",
+        "instance_attrs": [{"attrs": [
+            {"name": "ip", "value": rb["address"]},
+            {"name": "ipport", "value": str(rb["port"])},
+            {"name": "username", "value": rb["username"]},
+            {"name": "password", "value": rb["password"]},
+            {"name": "ssl_insecure", "value": "1"},
+            {"name": "systems_uri", "value": rb["systems"][name]},
+            {"name": "pcmk_host_list", "value": name},
+        ]}],
+    } for name in config.bmc_systems()]
+
+
 def hosts(run_dir: Path, ssh_ports: dict[str, int], labctl: Path, secrets: dict[str, str] | None = None,
           bmc: dict | None = None) -> dict:
     """The hosts inventory (YAML inventory plugin layout): every lab VM in group `rdma_lab`; with
@@ -70,6 +91,7 @@ def hosts(run_dir: Path, ssh_ports: dict[str, int], labctl: Path, secrets: dict[
     if bmc:
         for name in config.bmc_systems():
             host_vars[name]["rdma_lab_bmc"] = bmc_vars(bmc)
+            host_vars[name]["cluster_fence_devices"] = fence_devices(bmc)
     return {"all": {"children": {"rdma_lab": {
         "hosts": host_vars,
         "vars": {

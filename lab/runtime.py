@@ -367,8 +367,10 @@ def create_run(key: str) -> dict:
     st = {"image_key": key, "created": time.time(), "vms": {},
           "switches": {},
           "rxe_owner": None,
-          # DRBD's shared secret (cram-hmac) for this run; the roles take it from the inventory.
-          "secrets": {"drbd_shared_secret": secrets.token_hex(16)}}
+          # DRBD's shared secret (cram-hmac) and Corosync's key for this run; the roles take them
+          # from the inventory (256 characters: the cluster role wants 128 to 1024).
+          "secrets": {"drbd_shared_secret": secrets.token_hex(16),
+                      "cluster_corosync_authkey": secrets.token_urlsafe(192)}}
     used: set[int] = set()
     for i, vm in enumerate(config.VMS):
         port = free_port(config.SSH_PORT_BASE + i)

@@ -41,6 +41,23 @@ def test_inventory_gives_the_storage_vms_the_bmc(tmp_path):
     assert "keyfile" not in str(h)
     no_bmc = inventory.hosts(tmp_path, {vm.name: 2270 for vm in config.VMS}, Path("/l"), {})
     assert "rdma_lab_bmc" not in str(no_bmc)
+    assert "cluster_fence_devices" not in str(no_bmc)
+
+
+def test_inventory_gives_the_pair_one_fence_redfish_device_per_storage_vm(tmp_path):
+    b = {"port": 2279, "username": "rdma-lab", "password": "pw", "certfile": "/r/c", "keyfile": "/r/k", "log": "/r/l"}
+    hosts = inventory.hosts(tmp_path, {vm.name: 2270 for vm in config.VMS}, Path("/l"), {}, b)["all"]["children"][
+        "rdma_lab"]["hosts"]
+    devices = hosts["storage-a"]["cluster_fence_devices"]
+    assert devices == hosts["storage-b"]["cluster_fence_devices"]
+    assert "cluster_fence_devices" not in hosts["initiator-1"]
+    assert [d["id"] for d in devices] == ["fence_storage-a", "fence_storage-b"]
+    for d in devices:
+        target = d["id"].removeprefix("fence_")
+        attrs = {a["name"]: a["value"] for a in d["instance_attrs"][0]["attrs"]}
+        assert d["agent"] == "stonith:fence_redfish"
+        assert attrs == {"ip": "10.0.2.100", "ipport": "443", "username": "rdma-lab", "password": "pw",
+                         "ssl_insecure": "1", "systems_uri": f"/redfish/v1/Systems/{target}", "pcmk_host_list": target}
 
 
 class FakeRuntime:
