@@ -120,9 +120,11 @@ def bmc_check(st: dict) -> tuple[list[str], str]:
     return [], f"127.0.0.1:{b['port']} answers: " + ", ".join(f"{n} {s}" for n, s in power.items())
 
 
-def run_checks(st: dict, require_rxe: bool = True) -> tuple[list[str], dict[str, dict[str, str]]]:
-    problems, _summary = host_network_check(st)
-    problems += bmc_check(st)[0]
+def run_checks(st: dict, require_rxe: bool = True) -> tuple[list[str], dict[str, dict[str, str]], dict[str, str]]:
+    """(problems, the VMs' probes, {"host network": summary, "BMC": summary}): each check runs once."""
+    problems, host_summary = host_network_check(st)
+    bmc_problems, bmc_summary = bmc_check(st)
+    problems += bmc_problems
     probes = probe_all(st, list(st["vms"]))
     for name, kv in probes.items():
         vm = config.vm_by_name(name)
@@ -133,7 +135,7 @@ def run_checks(st: dict, require_rxe: bool = True) -> tuple[list[str], dict[str,
     for name in st["vms"]:
         if name not in probes:
             problems.append(f"{name}: not running")
-    return problems, probes
+    return problems, probes, {"host network": host_summary, "BMC": bmc_summary}
 
 
 def ansible_bin(tool: str) -> str:

@@ -119,7 +119,7 @@ def vm_table(st: dict, probes: dict | None = None) -> list[str]:
 
 
 def report_checks(st: dict, require_rxe: bool = True, validate: bool = True) -> int:
-    problems, probes = checks.run_checks(st, require_rxe=require_rxe)
+    problems, probes, summaries = checks.run_checks(st, require_rxe=require_rxe)
     for row in vm_table(st, probes):
         print(row)
     nets = []
@@ -127,8 +127,8 @@ def report_checks(st: dict, require_rxe: bool = True, validate: bool = True) -> 
         ok = sorted(k[5:] for k, v in kv.items() if k.startswith("ping_") and v == "ok")
         nets.append(f"{n}: {len(ok)} peer link(s) ok")
     log("fabric/replication reachability: " + "; ".join(nets))
-    log("host network: " + checks.host_network_check(st)[1])
-    log("BMC: " + checks.bmc_check(st)[1])
+    for name, summary in summaries.items():
+        log(f"{name}: {summary}")
     if validate:
         status, msgs = checks.validate_model()
         if status == "ok":

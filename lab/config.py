@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 TOP = Path(os.environ.get("RDMA_TOP") or Path(__file__).resolve().parent.parent)
+LAB_DIR = Path(__file__).resolve().parent
+# The BMC service and the relay QEMU starts per guest connection (lab/runtime.py, lab/qemu.py)
+BMC_SCRIPT = LAB_DIR / "bmc.py"
 CACHE = Path(os.environ.get("RDMA_CACHE") or TOP / ".cache")
 LAB_CACHE = CACHE / "lab"
 IMAGE_DIR = LAB_CACHE / "image"

@@ -30,6 +30,13 @@ RECIPE_VERSION = 5
 BASE_PACKAGES = ("systemd", "systemd-sysv", "udev", "openssh-server", "python3", "python3-apt",
                  "ca-certificates", "iproute2", "kmod", "iputils-ping", "procps", "less")
 KERNEL_PACKAGE = "linux-image-amd64"
+# Installed in the image from its local repository although a role installs them: fence-agents of
+# Debian 12 depends on python3-boto3/botocore and the cloud SDKs (its fence_aws, fence_azure_arm,
+# fence_gce); unpacking and byte-compiling those under TCG took 17 min 51 s of the cluster role's
+# converge (2026-12-01). Installed natively in the chroot it costs seconds; the role's apt task then
+# finds it there (its install path is proven in molecule/cluster's containers). Nothing with a
+# service goes here: Debian's corosync and pacemaker would start at boot as a one-node cluster.
+PREINSTALLED_PACKAGES = ("fence-agents",)
 # What the busybox initrd loads (with their dependencies from modules.dep): the root disk, and the
 # NICs (so eth0-2 exist when systemd starts instead of after udev's coldplug).
 INITRD_MODULES = ("virtio_pci", "virtio_blk", "ext4", "crc32c_generic", "virtio_net")
@@ -51,7 +58,7 @@ path-exclude /usr/share/locale/*
 path-include /usr/share/locale/locale.alias
 """
 REPO_IN_GUEST = "/var/lib/rdma-lab/repo"
-LAB_DIR = Path(__file__).resolve().parent
+LAB_DIR = config.LAB_DIR
 GUEST_DIR = LAB_DIR / "guest"
 PACKAGES_FILE = LAB_DIR / "packages.txt"
 
@@ -141,6 +148,7 @@ def recipe(kernel_version: str | None = None) -> dict:
         "masked_units": list(MASKED_UNITS),
         "dpkg_nodoc": DPKG_NODOC,
         "packages": parse_packages(PACKAGES_FILE.read_text()),
+        "preinstalled_packages": list(PREINSTALLED_PACKAGES),
         "guest_files": guest,
     }
 
@@ -319,6 +327,8 @@ def build(force: bool = False) -> dict[str, Path]:
         # apt's lists from the local repository: a role's `update_cache` with `cache_valid_time` may
         # skip the update on a fresh-looking cache, and must still find the packages.
         run(chroot + ["apt-get", "-q", "update"], logf, env=env)
+        run(chroot + ["apt-get", "-q", "-y", "--no-install-recommends", "install", *PREINSTALLED_PACKAGES], logf, env=env)
+        run(chroot + ["apt-get", "clean"], logf, env=env)
         (rootfs / "etc/resolv.conf").write_text("# rdma-lab VMs have no DNS\n")
         (rootfs / "etc/fstab").write_text("/dev/vda / ext4 rw,noatime,errors=remount-ro 0 0\n")
         (rootfs / "etc/hostname").write_text("rdma-lab\n")

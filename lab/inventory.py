@@ -38,6 +38,24 @@ def fabric_model() -> dict:
     }
 
 
+# The cluster role's operation timings for TCG guests (its defaults are for real hardware): with
+# them, drbd monitors timed out at 20 s while the guests were busy (2026-12-02; 3 VMs on 2 host
+# cores), and Pacemaker recovered the resources, stopping the export. Longer intervals also leave
+# the guests more CPU. A power cut is seen by Corosync (token), not by these monitors.
+CLUSTER_TIMINGS = {
+    "drbd_monitor_promoted_interval": "59s",
+    "drbd_monitor_unpromoted_interval": "61s",
+    "drbd_monitor_timeout": "120s",
+    "drbd_promote_timeout": "180s",
+    "drbd_demote_timeout": "180s",
+    "drbd_notify_timeout": "180s",
+    "export_monitor_interval": "30s",
+    "export_monitor_timeout": "120s",
+    "export_start_timeout": "180s",
+    "export_stop_timeout": "180s",
+}
+
+
 def bmc_vars(bmc: dict) -> dict:
     """`rdma_lab_bmc`, set on the storage VMs: the lab's Redfish BMC as they reach it (for the
     cluster role's fence_redfish: ip, ipport, username, password, ssl_insecure, systems_uri) and
@@ -76,7 +94,14 @@ def fence_devices(bmc: dict) -> list[dict]:
             {"name": "ssl_insecure", "value": "1"},
             {"name": "systems_uri", "value": rb["systems"][name]},
             {"name": "pcmk_host_list", "value": name},
+            # a reboot is ForceOff, then On; the VM's power-on answers once QEMU runs
+            {"name": "pcmk_reboot_timeout", "value": "120s"},
         ]}],
+        # fence_redfish is a Python process that imports python-requests: 5-12 s per run in a TCG
+        # guest, and a start (a monitor) timed out at Pacemaker's default 20 s while site.yml ran.
+        "operations": [{"action": "start", "attrs": [{"name": "timeout", "value": "120s"}]},
+                       {"action": "monitor", "attrs": [{"name": "interval", "value": "120s"},
+                                                       {"name": "timeout", "value": "120s"}]}],
     } for name in config.bmc_systems()]
 
 
@@ -92,6 +117,7 @@ def hosts(run_dir: Path, ssh_ports: dict[str, int], labctl: Path, secrets: dict[
         for name in config.bmc_systems():
             host_vars[name]["rdma_lab_bmc"] = bmc_vars(bmc)
             host_vars[name]["cluster_fence_devices"] = fence_devices(bmc)
+            host_vars[name]["cluster_timings"] = dict(CLUSTER_TIMINGS)
     return {"all": {"children": {"rdma_lab": {
         "hosts": host_vars,
         "vars": {

@@ -66,7 +66,7 @@ def bmc_guestfwd(bmc_port: int) -> str:
     `-tcp:127.0.0.1:PORT`, is one byte stream opened at QEMU's start and shared by every guest
     connection, while fence_redfish opens one connection per request). restrict=on leaves
     explicit forwards working. Commas are doubled: QEMU's option syntax."""
-    relay = f"{sys.executable} {Path(__file__).resolve().parent / 'bmc.py'} relay {bmc_port}"
+    relay = f"{sys.executable} {config.BMC_SCRIPT} relay {bmc_port}"
     return (f"guestfwd=tcp:{config.BMC_GUEST_ADDRESS}:{config.BMC_GUEST_PORT}-cmd:" + relay.replace(",", ",,"))
 
 

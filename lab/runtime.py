@@ -216,16 +216,20 @@ def wait_ssh(st: dict, name: str, t_start: float, timeout: float = BOOT_TIMEOUT,
 
 
 # --- VMs ---------------------------------------------------------------------------------------
-def free_port(start: int) -> int:
+def free_port(start: int, taken: set[int] | frozenset[int] = frozenset()) -> int:
+    """The first port from `start` on (steps of 10) that is free on 127.0.0.1 and not in `taken`
+    (ports this lab already gave out but nothing listens on yet)."""
     port = start
     while port < 65000:
         with socket.socket() as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT of a previous run is fine
             try:
-                s.bind(("127.0.0.1", port))
-                return port
+                if port not in taken:
+                    s.bind(("127.0.0.1", port))
+                    return port
             except OSError:
-                port += 10
+                pass
+        port += 10
     raise LabError("no free TCP port on 127.0.0.1 for ssh forwarding")
 
 
@@ -273,7 +277,6 @@ def lab_pids(st: dict | None) -> dict[str, int]:
 
 
 # --- the BMC (lab/bmc.py, docs/lab-fencing.md) -----------------------------------------------------
-BMC_SCRIPT = Path(__file__).resolve().parent / "bmc.py"
 
 
 def bmc_pid() -> int | None:
@@ -295,16 +298,13 @@ def ensure_bmc(st: dict) -> dict:
     from lab import bmc
     b = st.get("bmc")
     if not b:
-        used = {v["ssh_port"] for v in st["vms"].values()}
-        port = free_port(config.BMC_PORT_BASE)
-        while port in used:
-            port = free_port(port + 10)
+        port = free_port(config.BMC_PORT_BASE, {v["ssh_port"] for v in st["vms"].values()})
         cert, key = bmc.make_certificate(run_dir(), config.BMC_GUEST_ADDRESS)
         b = st["bmc"] = {"port": port, "username": config.BMC_USERNAME, "password": secrets.token_urlsafe(18),
                          "certfile": str(cert), "keyfile": str(key), "log": str(run_dir() / "bmc.log")}
         save_state(st)
     if not bmc_pid():
-        r = proc.run([sys.executable, str(BMC_SCRIPT), "serve", "--daemon", str(run_dir())], timeout=30,
+        r = proc.run([sys.executable, str(config.BMC_SCRIPT), "serve", "--daemon", str(run_dir())], timeout=30,
                      env={"RDMA_TOP": str(config.TOP), "RDMA_CACHE": str(config.CACHE)})
         if r.returncode != 0 or not bmc_pid():
             raise LabError(f"the lab's BMC did not start (rc {r.returncode}): "
@@ -373,9 +373,7 @@ def create_run(key: str) -> dict:
                       "cluster_corosync_authkey": secrets.token_urlsafe(192)}}
     used: set[int] = set()
     for i, vm in enumerate(config.VMS):
-        port = free_port(config.SSH_PORT_BASE + i)
-        while port in used:
-            port = free_port(port + 10)
+        port = free_port(config.SSH_PORT_BASE + i, used)
         used.add(port)
         overlay = rd / f"{vm.name}.qcow2"
         proc.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(img["rootfs"]), str(overlay)],

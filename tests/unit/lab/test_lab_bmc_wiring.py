@@ -57,7 +57,11 @@ def test_inventory_gives_the_pair_one_fence_redfish_device_per_storage_vm(tmp_pa
         attrs = {a["name"]: a["value"] for a in d["instance_attrs"][0]["attrs"]}
         assert d["agent"] == "stonith:fence_redfish"
         assert attrs == {"ip": "10.0.2.100", "ipport": "443", "username": "rdma-lab", "password": "pw",
-                         "ssl_insecure": "1", "systems_uri": f"/redfish/v1/Systems/{target}", "pcmk_host_list": target}
+                         "ssl_insecure": "1", "systems_uri": f"/redfish/v1/Systems/{target}", "pcmk_host_list": target,
+                         "pcmk_reboot_timeout": "120s"}
+        # fence_redfish under TCG needs more than Pacemaker's default 20 s per start/monitor
+        assert [(o["action"], {a["name"]: a["value"] for a in o["attrs"]}["timeout"]) for o in d["operations"]] == [
+            ("start", "120s"), ("monitor", "120s")]
 
 
 class FakeRuntime:

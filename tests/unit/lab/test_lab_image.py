@@ -94,3 +94,10 @@ def test_write_repo_index_makes_a_flat_repository(tmp_path):
 
 def test_recipe_is_json_serialisable():
     json.dumps(image.recipe("x"))
+
+
+def test_preinstalled_packages_come_from_the_local_repository():
+    # installed in the chroot from the local repository only: each must be one of packages.txt's
+    packages = image.all_packages(image.parse_packages(image.PACKAGES_FILE.read_text()))
+    assert set(image.PREINSTALLED_PACKAGES) <= set(packages)
+    assert not {"corosync", "pacemaker"} & set(image.PREINSTALLED_PACKAGES)   # they start at boot
