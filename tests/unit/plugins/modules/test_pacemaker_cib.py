@@ -15,29 +15,13 @@ import pytest
 from ansible_collections.rdma.ha_storage.plugins.module_utils import pacemaker as pcmk
 from ansible_collections.rdma.ha_storage.plugins.modules import pacemaker_cib
 from module_harness import BIN, RunCommandMock, call, env, patch_module, run_main
+from pacemaker_standin import STANDIN
 
 FIXTURES = Path(__file__).resolve().parents[3] / 'fixtures' / 'pacemaker'
 QUERY = [BIN + 'cibadmin', '--query', '--scope', 'configuration']
 
-ARGS = dict(
-    crm_config={'stonith-enabled': False, 'no-quorum-policy': 'ignore'},
-    rsc_defaults={'resource-stickiness': 100},
-    primitives=[
-        dict(id='drbd_vol0', agent='ocf:pacemaker:Stateful', operations=[
-            dict(action='monitor', interval='29s', role='Promoted', timeout='20s'),
-            dict(action='monitor', interval='31s', role='Unpromoted', timeout='20s')]),
-        dict(id='srpt_pair1', agent='ocf:heartbeat:Dummy', instance_attrs={'state': '/run/srpt_pair1.state'},
-             meta_attrs={'migration-threshold': 3}, operations=[
-                 dict(action='monitor', interval='10s', timeout='20s'),
-                 dict(action='start', interval='0s', timeout='60s')]),
-    ],
-    clones=[dict(id='ms_drbd_vol0', resource='drbd_vol0', promotable=True,
-                 meta_attrs={'notify': True, 'promoted-max': 1, 'clone-max': 2})],
-    colocations=[dict(id='col_srpt_pair1_with_vol0', rsc='srpt_pair1', with_rsc='ms_drbd_vol0',
-                      with_rsc_role='Promoted')],
-    orders=[dict(id='ord_vol0_promote_srpt_pair1', first='ms_drbd_vol0', first_action='promote',
-                 then='srpt_pair1')],
-)
+# the options that produced cib-configured.xml
+ARGS = STANDIN
 MODIFY = [BIN + 'cibadmin', '--modify', '--scope', 'resources', '--xml-text',
           '<primitive id="srpt_pair1"><meta_attributes id="srpt_pair1-meta_attributes">'
           '<nvpair id="srpt_pair1-meta_attributes-migration-threshold" name="migration-threshold" value="5" />'
