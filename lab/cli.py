@@ -55,7 +55,8 @@ def cmd_image(a) -> int:
     return 0
 
 
-def do_up(rxe: str = "auto", timeout: float = runtime.BOOT_TIMEOUT) -> dict:
+def do_up(rxe: str = "auto", timeout: float = runtime.BOOT_TIMEOUT,
+          cluster_manager: str = config.DEFAULT_CLUSTER_MANAGER) -> dict:
     """Image (cached), fresh run dir, boot all VMs, rxe, inventory, checks. Returns the state."""
     t0 = time.monotonic()
     paths = image.build()
@@ -65,12 +66,14 @@ def do_up(rxe: str = "auto", timeout: float = runtime.BOOT_TIMEOUT) -> dict:
         runtime.teardown(graceful=False)
     st = runtime.create_run(paths["dir"].name)
     st["rxe_owner"] = runtime.rxe_owner(rxe)
+    st["cluster_manager"] = cluster_manager
     runtime.save_state(st)
     record("image (cached)" if t_img < 5 else "image (built)", t_img)
     b = runtime.ensure_bmc(st)   # before the VMs: their guestfwd names its port
     log(f"BMC (Redfish, lab/bmc.py) on 127.0.0.1:{b['port']}; storage VMs: "
         f"https://{config.BMC_GUEST_ADDRESS}:{config.BMC_GUEST_PORT}")
-    log(f"booting {', '.join(st['vms'])} (TCG; rxe brought up by the {st['rxe_owner']})")
+    log(f"booting {', '.join(st['vms'])} (TCG; rxe brought up by the {st['rxe_owner']}; "
+        f"the pair run by {cluster_manager})")
     t1 = time.monotonic()
     boots = runtime.boot_all(st, list(st["vms"]), timeout)
     record("boot VMs (parallel)", time.monotonic() - t1, per_vm={n: round(s, 1) for n, s in boots.items()})
@@ -89,7 +92,7 @@ def do_up(rxe: str = "auto", timeout: float = runtime.BOOT_TIMEOUT) -> dict:
 
 def cmd_up(a) -> int:
     with runtime.lock():
-        st = do_up(a.rxe, a.timeout)
+        st = do_up(a.rxe, a.timeout, a.cluster_manager)
     print_access(st)
     return 0
 
@@ -283,14 +286,74 @@ def print_summary(st: dict, results: dict | None = None) -> None:
     print_access(st)
 
 
-def run_playbook(name: str, inv: Path) -> tuple[int, float]:
+def run_playbook(name: str, inv: Path, extra_vars: dict | None = None) -> tuple[int, float]:
     pb = config.TOP / "playbooks" / name
     t0 = time.monotonic()
-    log(f"ansible-playbook -i {inv} {pb.relative_to(config.TOP)}")
+    extra = ["-e", json.dumps(extra_vars)] if extra_vars else []
+    log(f"ansible-playbook -i {inv} {pb.relative_to(config.TOP)}" + (f" -e '{json.dumps(extra_vars)}'" if extra_vars else ""))
     # output to the terminal as it comes; a playbook takes as long as it takes
-    r = proc.run([checks.ansible_bin("ansible-playbook"), "-i", str(inv), str(pb)], cwd=config.TOP,
+    r = proc.run([checks.ansible_bin("ansible-playbook"), "-i", str(inv), *extra, str(pb)], cwd=config.TOP,
                  env=checks.ansible_env(), timeout=None, capture=False)
     return r.returncode, time.monotonic() - t0
+
+
+def drill_reports_dir() -> Path:
+    return runtime.run_dir() / "drills"
+
+
+# The drill report's phases the distribution is printed for (seconds after the cut, drill_report.py)
+DRILL_PHASES = ("peer_lost", "fence_confirmed", "promoted", "export_started", "first_ack_after_cut", "io_pause",
+                "resynced")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) of `values`, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))]
+
+
+def drill_distribution(reports: list[dict]) -> list[str]:
+    """Lines: per phase n, min, median, p90, max over the reports; then the writes and the verdicts."""
+    lines = [f"  {'phase (s after the cut)':<24} {'n':>3} {'min':>7} {'median':>7} {'p90':>7} {'max':>7}"]
+    for phase in DRILL_PHASES:
+        vals = [r["phases"][phase] for r in reports if r.get("phases", {}).get(phase) is not None]
+        if vals:
+            lines.append(f"  {phase:<24} {len(vals):>3} {min(vals):>7.1f} {percentile(vals, 0.5):>7.1f} "
+                         f"{percentile(vals, 0.9):>7.1f} {max(vals):>7.1f}")
+        else:
+            lines.append(f"  {phase:<24} {0:>3} {'-':>7} {'-':>7} {'-':>7} {'-':>7}")
+    acked = sum((r.get("writes") or {}).get("acknowledged") or 0 for r in reports)
+    lines.append(f"  writes: {acked} acknowledged; lost {sum(r.get('lost', 0) for r in reports)}, corrupted "
+                 f"{sum(r.get('corrupted', 0) for r in reports)}, I/O errors {sum(r.get('io_errors', 0) for r in reports)}")
+    lines.append(f"  drills: {sum(1 for r in reports if r.get('passed'))} of {len(reports)} passed; cut: "
+                 + ", ".join(f"{r['cut']['node']}" for r in reports))
+    return lines
+
+
+def cmd_drill(a) -> int:
+    """`make drill N=`: N drills in a row on the running lab (each cuts the Primary of the moment, so
+    power cuts alternate the Primary), then the distribution of the phases."""
+    runtime.require_state()
+    out = drill_reports_dir() / time.strftime("%Y%m%dT%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
+    reports, rc = [], 0
+    t0 = time.monotonic()
+    for i in range(1, a.count + 1):
+        log(f"drill {i} of {a.count}: {a.kind}")
+        before = set(out.glob("drill-*.json"))
+        rc, secs = run_playbook("failover_drill.yml", runtime.inventory_dir(),
+                                {"drill_kind": a.kind, "drill_report_dir": str(out)})
+        new = sorted(set(out.glob("drill-*.json")) - before)
+        if new:
+            reports.append(json.loads(new[-1].read_text()))
+        log(f"drill {i}: {'passed' if rc == 0 else f'FAILED (rc {rc})'} in {secs:.0f} s")
+        if rc:
+            break
+    print(f"\n=== {len(reports)} {a.kind} drill(s) in {time.monotonic() - t0:.0f} s; reports in {out} ===")
+    for line in drill_distribution(reports):
+        print(line)
+    (out / "summary.txt").write_text("\n".join(drill_distribution(reports)) + "\n")
+    return 1 if rc or len(reports) < a.count else 0
 
 
 def cmd_run(a) -> int:
@@ -298,14 +361,15 @@ def cmd_run(a) -> int:
     t0 = time.monotonic()
     failed = []
     with runtime.lock():
-        st = do_up(a.rxe, a.timeout)
+        st = do_up(a.rxe, a.timeout, a.cluster_manager)
     inv = runtime.inventory_dir()
     for pbname in ("site.yml", "failover_drill.yml"):
         if not (config.TOP / "playbooks" / pbname).is_file():
             log(f"playbooks/{pbname} is not in the collection yet: skipped")
             record(f"playbooks/{pbname}", 0.0, result="not there yet")
             continue
-        rc, secs = run_playbook(pbname, inv)
+        rc, secs = run_playbook(pbname, inv, {"drill_report_dir": str(drill_reports_dir())}
+                                if pbname == "failover_drill.yml" else None)
         record(f"playbooks/{pbname}", secs, result="ok" if rc == 0 else f"FAILED (rc {rc})")
         if rc:
             failed.append(pbname)
@@ -344,6 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--rxe", choices=("auto", "lab", "role"), default="auto",
                         help="who brings rxe0 up: the lab, or roles/rdma_core (auto: the role if it exists)")
         sp.add_argument("--timeout", type=float, default=runtime.BOOT_TIMEOUT, help="boot timeout per VM (s)")
+        sp.add_argument("--cluster-manager", choices=config.CLUSTER_MANAGERS, default=config.DEFAULT_CLUSTER_MANAGER,
+                        help="who runs the pair: pacemaker (the cluster role, fencing through the lab's BMC) or "
+                             "none (the playbooks promote the initial Primary); default %(default)s")
     sp = add("down", cmd_down, "stop the lab (clean shutdown, then QEMU quit) and remove its run dir")
     sp.add_argument("--fast", action="store_true", help="no guest shutdown, just stop QEMU")
     sp = add("status", cmd_status, "VMs, ports, memory, rxe state")
@@ -373,6 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("inventory", cmd_inventory, "print the inventory directory of the running lab")
     sp.add_argument("--write", action="store_true", help="rewrite it from the lab's state first")
     add("summary", cmd_summary, "what is deployed and verified, timings, how to get in")
+    sp = add("drill", cmd_drill, "run playbooks/failover_drill.yml N times on the running lab; print the distribution")
+    sp.add_argument("--count", type=int, default=1, help="drills in a row (default 1); stops at the first failure")
+    sp.add_argument("--kind", choices=("power_cut", "replication_cut"), default="power_cut")
     return p
 
 

@@ -89,6 +89,11 @@ VMS = (
     VM("initiator-1", "initiator", 21, 512, (FABRIC,)),
 )
 HA_PAIR = {"name": "lab", "nodes": ["storage-a", "storage-b"], "initial_primary": "storage-a"}
+# Who runs the pair (the model's ha_pairs[].cluster_manager): `lab up --cluster-manager`. Pacemaker
+# (the cluster role, fencing through the lab's BMC) by default; none leaves promotion to the
+# playbooks (the drbd and srp_target roles start the initial Primary).
+CLUSTER_MANAGERS = ("pacemaker", "none")
+DEFAULT_CLUSTER_MANAGER = "pacemaker"
 VOLUMES = (
     {"name": "vol0", "backing_device": DISK_DEVICES["data"], "drbd_minor": 0, "drbd_port": 7789,
      "lun_serial": "labvol0", "initiators": ["initiator-1"]},
@@ -102,6 +107,11 @@ ESX_NODE = {"name": "esx-1", "kind": "esx",
             "ports": [{"device": "vmhba32", "port": 1, "guid": "0x0002c9030021c0d1", "link_layer": "infiniband"}]}
 # ib_srp / multipath timers for the lab (TCG is slow: generous but bounded).
 SRP_TIMERS = {"reconnect_delay": 5, "fast_io_fail_tmo": 5, "dev_loss_tmo": 60, "scsi_timeout": 15}
+# DRBD's peer timeouts on the storage VMs (the drbd role's defaults, 0.5 s ping / 1 s timeout, are
+# for real hardware): with 3 TCG guests on 2 host cores a busy guest missed PingAcks and dropped the
+# connection (2026-12-02, with Pacemaker; resource-and-stonith then froze the I/O for the fence-peer
+# handler). Tenths of a second; timeout stays below ping-int (2 s).
+DRBD_TCG_TIMERS = {"drbd_ping_timeout": 20, "drbd_timeout": 15}
 RXE_DEVICE = "rxe0"
 
 

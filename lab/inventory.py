@@ -11,8 +11,11 @@ from lab import config
 HEADER = "# Written by the rdma-lab tool (lab/inventory.py) for the running lab; rewritten by `python -m lab up`.\n"
 
 
-def fabric_model() -> dict:
-    """`rdma_fabric` for the lab: Soft-RoCE (rxe, Ethernet link layer) on eth1, Ethernet replication."""
+def fabric_model(cluster_manager: str = config.DEFAULT_CLUSTER_MANAGER) -> dict:
+    """`rdma_fabric` for the lab: Soft-RoCE (rxe, Ethernet link layer) on eth1, Ethernet replication;
+    the pair run by `cluster_manager` (config.CLUSTER_MANAGERS)."""
+    if cluster_manager not in config.CLUSTER_MANAGERS:
+        raise ValueError(f"cluster manager {cluster_manager!r}: one of {', '.join(config.CLUSTER_MANAGERS)}")
     nodes = []
     for vm in config.VMS:
         ports = [{"device": config.RXE_DEVICE, "port": 1, "guid": config.guid_from_mac(vm.mac(config.FABRIC.index)),
@@ -30,6 +33,7 @@ def fabric_model() -> dict:
             "name": config.HA_PAIR["name"],
             "nodes": list(config.HA_PAIR["nodes"]),
             "initial_primary": config.HA_PAIR["initial_primary"],
+            "cluster_manager": cluster_manager,
             "replication_network": config.REPLICATION.name,
             "client_network": config.FABRIC.name,
             "volumes": [dict(v, initiators=list(v["initiators"])) for v in config.VOLUMES],
@@ -118,6 +122,8 @@ def hosts(run_dir: Path, ssh_ports: dict[str, int], labctl: Path, secrets: dict[
             host_vars[name]["rdma_lab_bmc"] = bmc_vars(bmc)
             host_vars[name]["cluster_fence_devices"] = fence_devices(bmc)
             host_vars[name]["cluster_timings"] = dict(CLUSTER_TIMINGS)
+    for name in config.bmc_systems():
+        host_vars[name].update(config.DRBD_TCG_TIMERS)
     return {"all": {"children": {"rdma_lab": {
         "hosts": host_vars,
         "vars": {
@@ -140,14 +146,15 @@ def hosts(run_dir: Path, ssh_ports: dict[str, int], labctl: Path, secrets: dict[
 
 
 def write(inv_dir: Path, run_dir: Path, ssh_ports: dict[str, int], labctl: Path,
-          secrets: dict[str, str] | None = None, bmc: dict | None = None) -> dict[str, Path]:
+          secrets: dict[str, str] | None = None, bmc: dict | None = None,
+          cluster_manager: str = config.DEFAULT_CLUSTER_MANAGER) -> dict[str, Path]:
     """Write <inv_dir>/hosts.yml and <inv_dir>/group_vars/all/rdma_fabric.yml; return their paths."""
     gv = inv_dir / "group_vars" / "all"
     gv.mkdir(parents=True, exist_ok=True)
     h = inv_dir / "hosts.yml"
     f = gv / "rdma_fabric.yml"
     h.write_text(HEADER + to_yaml(hosts(run_dir, ssh_ports, labctl, secrets, bmc)))
-    f.write_text(HEADER + to_yaml({"rdma_fabric": fabric_model()}))
+    f.write_text(HEADER + to_yaml({"rdma_fabric": fabric_model(cluster_manager)}))
     return {"hosts": h, "fabric": f}
 
 

@@ -27,6 +27,7 @@ def test_fabric_model_follows_the_contract():
     assert [i["network"] for i in nodes["initiator-1"]["interfaces"]] == ["fabric"]
     pair = m["ha_pairs"][0]
     assert pair["nodes"] == ["storage-a", "storage-b"] and pair["initial_primary"] == "storage-a"
+    assert pair["cluster_manager"] == "pacemaker"
     assert pair["replication_network"] == "replication" and pair["client_network"] == "fabric"
     assert pair["volumes"] == [
         {"name": "vol0", "backing_device": "/dev/vdb", "drbd_minor": 0, "drbd_port": 7789,
@@ -59,7 +60,8 @@ def test_hosts_inventory_connection_vars(tmp_path):
     ports = {"storage-a": 2270, "storage-b": 2271, "initiator-1": 2272}
     h = inventory.hosts(tmp_path, ports, Path("/top/lab/labctl"))
     grp = h["all"]["children"]["rdma_lab"]
-    assert grp["hosts"]["storage-b"] == {"ansible_host": "127.0.0.1", "ansible_port": 2271}
+    assert grp["hosts"]["storage-b"] == {"ansible_host": "127.0.0.1", "ansible_port": 2271, **config.DRBD_TCG_TIMERS}
+    assert grp["hosts"]["initiator-1"] == {"ansible_host": "127.0.0.1", "ansible_port": 2272}
     v = grp["vars"]
     assert v["ansible_user"] == "root" and v["ansible_python_interpreter"] == "/usr/bin/python3"
     assert v["ansible_ssh_private_key_file"] == str(tmp_path / "ssh" / "id_ed25519")
@@ -100,3 +102,21 @@ def test_to_yaml_round_trips(data):
 def test_to_yaml_quotes_keys_too():
     data = {"A\n": 1, "yes": 2, "0x1": 3, "plain_key": 4}
     assert yaml.safe_load(inventory.to_yaml(data)) == data
+
+
+def test_the_pair_is_run_by_the_cluster_manager_asked_for(tmp_path):
+    assert inventory.fabric_model("none")["ha_pairs"][0]["cluster_manager"] == "none"
+    with pytest.raises(ValueError, match="one of pacemaker, none"):
+        inventory.fabric_model("corosync")
+    ports = {vm.name: 3000 + i for i, vm in enumerate(config.VMS)}
+    paths = inventory.write(tmp_path / "inv", tmp_path, ports, Path("/x/labctl"), cluster_manager="none")
+    assert yaml.safe_load(paths["fabric"].read_text())["rdma_fabric"]["ha_pairs"][0]["cluster_manager"] == "none"
+
+
+def test_drbd_tcg_timers_keep_the_timeout_below_ping_int():
+    """drbd.conf: timeout < ping-int (the drbd role's drbd_ping_int, 2 s = 20 tenths)."""
+    defaults = yaml.safe_load((config.TOP / "roles" / "drbd" / "defaults" / "main.yml").read_text())
+    timers = config.DRBD_TCG_TIMERS
+    assert set(timers) <= set(defaults)
+    assert timers["drbd_timeout"] < defaults["drbd_ping_int"] * 10
+    assert timers["drbd_ping_timeout"] > defaults["drbd_ping_timeout"]

@@ -44,8 +44,10 @@ VALIDATE_PLAY = {
 }
 
 
-def playbook(tmp_path, fabric, hosts, plays, name='play.yml', host_vars=None):
-    """Run ``plays`` (or a playbook path) over ``hosts`` with ``fabric`` in group_vars/all; return (rc, output)."""
+def playbook(tmp_path, fabric, hosts, plays, name='play.yml', host_vars=None, tags='no_such_tag'):
+    """Run ``plays`` (or a playbook path) over ``hosts`` with ``fabric`` in group_vars/all; return (rc, output).
+
+    ``tags``: only the tasks tagged "always" run with the default (an unknown tag); None runs all."""
     (tmp_path / 'group_vars').mkdir(exist_ok=True)
     (tmp_path / 'group_vars' / 'all.yml').write_text(yaml.safe_dump({'rdma_fabric': fabric}))
     (tmp_path / 'hosts.yml').write_text(yaml.safe_dump({'all': {
@@ -59,7 +61,7 @@ def playbook(tmp_path, fabric, hosts, plays, name='play.yml', host_vars=None):
     env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_STDOUT_CALLBACK='default',
                ANSIBLE_COLLECTIONS_PATH=os.environ.get('RDMA_COLLECTIONS') or os.path.join(TOP, '.cache', 'collections'))
     proc = run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', str(tmp_path / 'hosts.yml'),
-                str(path), '--tags', 'no_such_tag'], cwd=str(tmp_path), env=env, timeout=600)
+                str(path)] + (['--tags', tags] if tags else []), cwd=str(tmp_path), env=env, timeout=600)
     return proc.returncode, proc.stdout
 
 

@@ -1,0 +1,99 @@
+"""The failover's phases as one storage node's journal saw them, as JSON.
+
+drill_events.py SINCE [--until UNTIL]   (epoch seconds, this host's clock)
+
+Reads the journal (journalctl -o json) from SINCE and picks the lines that mark a phase of a
+failover, each with its time (the journal's receive time, epoch seconds):
+  peer_lost         Corosync or Pacemaker saw the peer leave (token lost, members left, node lost)
+  fence_requested   Pacemaker asked for fencing of a node
+  fence_confirmed   a fencing operation succeeded (the node is known off)
+  replication_lost  DRBD lost its connection to the peer
+  fence_peer        DRBD's fence-peer handler ran (crm-fence-peer: a constraint, never a second Primary)
+  promoted          DRBD became Primary here
+  demoted           DRBD became Secondary here
+  op                a Pacemaker operation's result on this node (start/stop/promote/demote of a resource)
+  split_brain       DRBD detected split brain (a drill fails on it)
+Output: {"host", "since", "until", "events": [{"time", "phase", "unit", "text"}...] (oldest first),
+"first": {phase: time of its first event}}. Standard library only.
+"""
+import argparse
+import json
+import re
+import socket
+import subprocess
+import sys
+
+PHASES = (
+    ('split_brain', re.compile(r'[Ss]plit-[Bb]rain detected')),
+    ('peer_lost', re.compile(r'A processor failed, forming new configuration|Members left:'
+                             r'|Node \S+ state is now lost|has no active links')),
+    ('fence_requested', re.compile(r'Requesting fencing \(\w+\) (of|targeting) node|wants to fence \(\w+\)'
+                                   r'|Scheduling node \S+ for fencing|will be fenced')),
+    ('fence_confirmed', re.compile(r'Operation .?\w+.? \[\d+\] (for host|targeting) \S+ .*(OK|returned: 0)'
+                                   r'|was terminated \(\w+\) by \S+ on behalf of .*: OK')),
+    ('replication_lost', re.compile(r'conn\( (Connected|WFReportParams|SyncSource|SyncTarget) -> '
+                                    r'(NetworkFailure|BrokenPipe|Timeout|TearDown|Unconnected)')),
+    ('fence_peer', re.compile(r'fence-peer')),
+    ('promoted', re.compile(r'role\( Secondary -> Primary \)')),
+    ('demoted', re.compile(r'role\( Primary -> Secondary \)')),
+    ('op', re.compile(r'Result of (start|stop|promote|demote) operation for \S+ on \S+: ')),
+)
+MAX_EVENTS = 400
+
+
+def classify(message):
+    for phase, pattern in PHASES:
+        if pattern.search(message):
+            return phase
+    return None
+
+
+def events_from(lines):
+    """journalctl -o json lines -> phase events, oldest first."""
+    out = []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        message = entry.get('MESSAGE')
+        if isinstance(message, list):   # journald stores non-UTF-8 text as a byte list
+            message = bytes(message).decode('utf-8', 'replace')
+        if not isinstance(message, str):
+            continue
+        phase = classify(message)
+        if phase:
+            out.append({'time': int(entry['__REALTIME_TIMESTAMP']) / 1e6, 'phase': phase,
+                        'unit': entry.get('SYSLOG_IDENTIFIER') or entry.get('_COMM') or '?',
+                        'text': message.strip()[:300]})
+    return out
+
+
+def summary(events):
+    first = {}
+    for event in events:
+        first.setdefault(event['phase'], event['time'])
+    return first
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('since', type=float)
+    parser.add_argument('--until', type=float, default=None)
+    args = parser.parse_args(argv)
+    argv = ['journalctl', '-o', 'json', '--no-pager', '--since', '@%d' % int(args.since)]
+    if args.until:
+        argv += ['--until', '@%d' % (int(args.until) + 1)]
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    if proc.returncode:
+        sys.stderr.write('journalctl failed (rc %d): %s\n' % (proc.returncode, proc.stderr.strip()))
+        return 1
+    events = [e for e in events_from(proc.stdout.splitlines()) if e['time'] >= args.since]
+    print(json.dumps({'host': socket.gethostname(), 'since': args.since, 'until': args.until,
+                      'events': events[:MAX_EVENTS], 'truncated': len(events) > MAX_EVENTS,
+                      'first': summary(events)}))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

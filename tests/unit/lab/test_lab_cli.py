@@ -1,0 +1,39 @@
+"""lab/cli.py: the `drill` command's distribution and the options of `up` / `run` / `drill`."""
+import pytest
+
+from lab import cli, config
+
+
+def report(node, passed=True, **phases):
+    return {"cut": {"node": node}, "passed": passed, "phases": phases, "writes": {"acknowledged": 200},
+            "lost": 0, "corrupted": 0, "io_errors": 0}
+
+
+def test_percentile_is_nearest_rank():
+    assert cli.percentile([3.0], 0.5) == 3.0
+    assert cli.percentile([5.0, 1.0, 3.0], 0.5) == 3.0
+    assert cli.percentile(list(map(float, range(1, 11))), 0.9) == 9.0
+    assert cli.percentile([1.0, 2.0], 1.0) == 2.0
+
+
+def test_distribution_over_the_drills():
+    lines = cli.drill_distribution([
+        report("storage-a", peer_lost=2.0, first_ack_after_cut=20.0, io_pause=21.0),
+        report("storage-b", peer_lost=4.0, first_ack_after_cut=30.0, io_pause=31.0),
+        report("storage-a", passed=False, peer_lost=3.0, first_ack_after_cut=None)])
+    rows = {line.split()[0]: line.split() for line in lines[1:-2]}
+    assert rows["peer_lost"][1:] == ["3", "2.0", "3.0", "4.0", "4.0"]
+    assert rows["first_ack_after_cut"][1:] == ["2", "20.0", "20.0", "30.0", "30.0"]   # even n: the lower median
+    assert rows["fence_confirmed"][1:] == ["0", "-", "-", "-", "-"]
+    assert lines[-2] == "  writes: 600 acknowledged; lost 0, corrupted 0, I/O errors 0"
+    assert lines[-1] == "  drills: 2 of 3 passed; cut: storage-a, storage-b, storage-a"
+
+
+def test_parser_knows_the_cluster_manager_and_the_drill():
+    p = cli.build_parser()
+    assert p.parse_args(["up"]).cluster_manager == config.DEFAULT_CLUSTER_MANAGER == "pacemaker"
+    assert p.parse_args(["run", "--cluster-manager", "none"]).cluster_manager == "none"
+    a = p.parse_args(["drill", "--count", "20"])
+    assert (a.count, a.kind, a.func) == (20, "power_cut", cli.cmd_drill)
+    with pytest.raises(SystemExit):
+        p.parse_args(["drill", "--kind", "fabric_cut"])
