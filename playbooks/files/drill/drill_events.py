@@ -9,6 +9,7 @@ failover, each with its time (the journal's receive time, epoch seconds):
   fence_confirmed   a fencing operation succeeded (the node is known off)
   replication_lost  DRBD lost its connection to the peer
   fence_peer        DRBD's fence-peer handler ran (crm-fence-peer: a constraint, never a second Primary)
+  unfence_peer      DRBD's unfence handler ran (crm-unfence-peer, after a resync: the constraint goes)
   promoted          DRBD became Primary here
   demoted           DRBD became Secondary here
   op                a Pacemaker operation's result on this node (start/stop/promote/demote of a resource)
@@ -33,6 +34,7 @@ PHASES = (
                                    r'|was terminated \(\w+\) by \S+ on behalf of .*: OK')),
     ('replication_lost', re.compile(r'conn\( (Connected|WFReportParams|SyncSource|SyncTarget) -> '
                                     r'(NetworkFailure|BrokenPipe|Timeout|TearDown|Unconnected)')),
+    ('unfence_peer', re.compile(r'unfence-peer')),
     ('fence_peer', re.compile(r'fence-peer')),
     ('promoted', re.compile(r'role\( Secondary -> Primary \)')),
     ('demoted', re.compile(r'role\( Primary -> Secondary \)')),
@@ -41,9 +43,10 @@ PHASES = (
 MAX_EVENTS = 400
 
 
-def classify(message):
+def classify(message, unit=''):
+    """The phase of a journal line; the unit counts too (crm-unfence-peer.sh logs its environment)."""
     for phase, pattern in PHASES:
-        if pattern.search(message):
+        if pattern.search(message) or (phase.endswith('fence_peer') and pattern.search(unit)):
             return phase
     return None
 
@@ -61,10 +64,10 @@ def events_from(lines):
             message = bytes(message).decode('utf-8', 'replace')
         if not isinstance(message, str):
             continue
-        phase = classify(message)
+        unit = entry.get('SYSLOG_IDENTIFIER') or entry.get('_COMM') or '?'
+        phase = classify(message, unit)
         if phase:
-            out.append({'time': int(entry['__REALTIME_TIMESTAMP']) / 1e6, 'phase': phase,
-                        'unit': entry.get('SYSLOG_IDENTIFIER') or entry.get('_COMM') or '?',
+            out.append({'time': int(entry['__REALTIME_TIMESTAMP']) / 1e6, 'phase': phase, 'unit': unit,
                         'text': message.strip()[:300]})
     return out
 

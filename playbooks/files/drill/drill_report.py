@@ -16,7 +16,7 @@ The report adds:
   phases   seconds after the cut, on the controller's clock (each host's offset subtracted):
            peer_lost, fence_requested, fence_confirmed, promoted, export_started (on the node
            that took over), last_ack_before_cut, first_ack_after_cut; io_pause (the writer's
-           longest wait around the cut); resynced (restore -> both UpToDate, no fence constraint)
+           longest wait from its last write before the cut on); resynced (restore -> both UpToDate, no fence constraint)
   problems what makes the drill fail: lost or corrupted writes, I/O errors, split brain, two
            Primaries, the wrong node serving
   passed   no problem
@@ -73,7 +73,10 @@ def phases(drill):
     out['last_ack_before_cut'] = before[-1] if before else None
     out['first_ack_after_cut'] = after[0] if after else None
     relative = {k: (None if v is None else round(v - t_cut, 2)) for k, v in out.items()}
-    relative['io_pause'] = (round(after[0] - before[-1], 2) if before and after else None)
+    # the writer's longest wait from its last write before the cut on (after a replication cut the
+    # writes go on for the seconds DRBD takes to notice, then pause for the fence-peer handler)
+    since = [w for _, w in written if before and w >= before[-1]]
+    relative['io_pause'] = (round(max(b - a for a, b in zip(since, since[1:])), 2) if before and after else None)
     restore = drill.get('restore') or {}
     relative['resynced'] = (round(restore['settled_time'] - restore['time'], 1)
                             if restore.get('time') and restore.get('settled_time') else None)

@@ -155,13 +155,16 @@ JOURNAL = [
      'MESSAGE': 'Result of start operation for srpt_lab on storage-b: ok'},
     {'__REALTIME_TIMESTAMP': '1007500000', 'SYSLOG_IDENTIFIER': 'systemd', 'MESSAGE': 'Started something.'},
     {'__REALTIME_TIMESTAMP': '1008000000', 'SYSLOG_IDENTIFIER': 'kernel', 'MESSAGE': list(b'drbd vol0: Split-Brain detected')},
+    {'__REALTIME_TIMESTAMP': '1009000000', 'SYSLOG_IDENTIFIER': 'crm-unfence-peer.sh', 'MESSAGE': 'DRBD_CONF=/etc/drbd.conf'},
+    {'__REALTIME_TIMESTAMP': '1009100000', 'SYSLOG_IDENTIFIER': 'kernel',
+     'MESSAGE': 'drbd vol0: fence-peer helper returned 4 (peer was fenced)'},
 ]
 
 
 def test_drill_events_classifies_journal_lines():
     events = drill_events.events_from([json.dumps(e) for e in JOURNAL] + ['not json'])
     assert [e['phase'] for e in events] == ['peer_lost', 'fence_requested', 'fence_confirmed', 'promoted', 'op',
-                                            'split_brain']
+                                            'split_brain', 'unfence_peer', 'fence_peer']
     assert events[0]['time'] == 1000.0 and events[0]['unit'] == 'corosync'
     assert drill_events.summary(events)['fence_confirmed'] == 1005.0
 
@@ -191,6 +194,15 @@ def test_report_puts_the_phases_on_the_controllers_clock():
     assert p['fence_confirmed'] == 6.0 and p['promoted'] == 7.0 and p['export_started'] == 8.0
     assert p['last_ack_before_cut'] == -0.1 and p['first_ack_after_cut'] == 8.0   # 1009.5 - 2 - 999.5
     assert p['io_pause'] == 8.1 and p['resynced'] == 80.0
+
+
+def test_the_io_pause_of_a_replication_cut_comes_after_the_cut():
+    # the writes go on for 2 s after the cut, then wait 7 s for the fence-peer handler
+    log = '0 1.0 1000.0 ok\n1 1.1 1001.0 ok\n2 3.1 1003.0 ok\n3 10.1 1010.0 ok\n4 10.2 1010.1 ok\n'
+    r = drill_report.report(drill(kind='replication_cut', serving='storage-a', writer_log=log, events={},
+                                  clocks={}, cut={'node': 'storage-a', 'method': 'lab', 'time': 1001.5}))
+    assert r['passed'], r['problems']
+    assert r['phases']['first_ack_after_cut'] == 1.5 and r['phases']['io_pause'] == 7.0
 
 
 @pytest.mark.parametrize('change, problem', [
