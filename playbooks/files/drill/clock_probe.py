@@ -28,7 +28,7 @@ def probe(argv, rounds=ROUNDS, timeout=60):
     best = None
     try:
         deadline = time.time() + timeout
-        for _ in range(rounds + 1):   # the first answer also pays for the interpreter's start
+        for _round in range(rounds + 1):   # the first answer also pays for the interpreter's start
             t0 = time.time()
             proc.stdin.write('t\n')
             proc.stdin.flush()

@@ -80,14 +80,14 @@ def summary(events):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('since', type=float)
     parser.add_argument('--until', type=float, default=None)
     args = parser.parse_args(argv)
     argv = ['journalctl', '-o', 'json', '--no-pager', '--since', '@%d' % int(args.since)]
     if args.until:
         argv += ['--until', '@%d' % (int(args.until) + 1)]
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
     if proc.returncode:
         sys.stderr.write('journalctl failed (rc %d): %s\n' % (proc.returncode, proc.stderr.strip()))
         return 1

@@ -67,15 +67,15 @@ def phases(drill):
     out['promoted'] = first(events, 'promoted', taker, clocks, t_cut)
     out['export_started'] = first(events, 'op', taker, clocks, t_cut,
                                   'start operation for srpt_%s on %s: ok' % (drill['pair'], taker))
-    written = [(seq, on_controller(w, drill['initiator'], clocks)) for seq, w in acks(drill.get('writer_log', ''))]
-    before = [w for _, w in written if w < t_cut]
-    after = [w for _, w in written if w >= t_cut]
+    written = [on_controller(w, drill['initiator'], clocks) for _seq, w in acks(drill.get('writer_log', ''))]
+    before = [w for w in written if w < t_cut]
+    after = [w for w in written if w >= t_cut]
     out['last_ack_before_cut'] = before[-1] if before else None
     out['first_ack_after_cut'] = after[0] if after else None
     relative = {k: (None if v is None else round(v - t_cut, 2)) for k, v in out.items()}
     # the writer's longest wait from its last write before the cut on (after a replication cut the
     # writes go on for the seconds DRBD takes to notice, then pause for the fence-peer handler)
-    since = [w for _, w in written if before and w >= before[-1]]
+    since = [w for w in written if before and w >= before[-1]]
     relative['io_pause'] = (round(max(b - a for a, b in zip(since, since[1:])), 2) if before and after else None)
     restore = drill.get('restore') or {}
     relative['resynced'] = (round(restore['settled_time'] - restore['time'], 1)
@@ -90,11 +90,11 @@ def problems(drill, survivor, written):
         found.append('the writes were not checked')
     for key in ('lost', 'corrupted'):
         if check.get(key):
-            found.append('%d acknowledged write(s) %s on %s: %s' % (len(check[key]), key, drill.get('serving'),
-                                                                     json.dumps(check[key][:5])))
+            found.append('%d acknowledged write(s) %s on %s: %s'
+                         % (len(check[key]), key, drill.get('serving'), json.dumps(check[key][:5])))
     if check.get('errors'):
         found.append('the writer saw I/O errors: %s' % '; '.join(check['errors'][:5]))
-    if not [w for _, w in written if w >= drill['cut']['time']]:
+    if not [w for w in written if w >= drill['cut']['time']]:
         found.append('no write was acknowledged after the cut')
     for host, seen in sorted((drill.get('events') or {}).items()):
         for event in seen.get('events', []):
@@ -154,7 +154,7 @@ def preflight(states):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     sub = parser.add_subparsers(dest='command')
     sub.required = True
     sub.add_parser('preflight', help='what keeps the pair from a drill')

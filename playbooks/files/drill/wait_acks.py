@@ -32,7 +32,7 @@ def scan(log, since):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('log')
     parser.add_argument('more', type=int)
     parser.add_argument('--stop', default=None, help='create this file when done (writer.py --stop-file)')

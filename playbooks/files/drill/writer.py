@@ -32,7 +32,7 @@ def block_for(seq, wall):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('device')
     parser.add_argument('log')
     parser.add_argument('--blocks', type=int, default=256, help='slots written round robin (default 256: 1 MiB)')

@@ -16,7 +16,7 @@ import yaml
 from test_analysed_once import TOP, _EXAMPLE, playbook
 
 DRILL = os.path.join(TOP, 'playbooks', 'failover_drill.yml')
-HOSTS = ['stor-a', 'stor-b', 'init-1']
+HOSTS = ('stor-a', 'stor-b', 'init-1')
 
 
 def fabric(manager='pacemaker'):
@@ -37,8 +37,8 @@ def drill(tmp_path, f, extra=None, hosts=HOSTS):
     ('pacemaker', {'drill_pair': 'pair9'}, HOSTS, 'drill_pair: no HA pair named pair9 in rdma_fabric.ha_pairs (known: pair1)'),
     ('none', {}, HOSTS, 'ha pair pair1: cluster_manager is none; the drill tests the cluster'),
     ('pacemaker', {'drill_volume': 'vol7'}, HOSTS, 'drill_volume: ha pair pair1 has no volume vol7'),
-    ('pacemaker', {'drill_initiator': 'init-9'}, HOSTS, 'drill_initiator: init-9 is not a host of this inventory'
-                                                         ' (volume vol0 is exported to init-1, init-2, esx-1, esx-2)'),
+    ('pacemaker', {'drill_initiator': 'init-9'}, HOSTS,
+     'drill_initiator: init-9 is not a host of this inventory (volume vol0 is exported to init-1, init-2, esx-1, esx-2)'),
     ('pacemaker', {}, ['stor-a', 'init-1'], 'its nodes stor-a, stor-b must both be hosts of this inventory'),
 ])
 def test_the_plan_is_refused_by_name(tmp_path, manager, extra, hosts, message):
