@@ -290,7 +290,7 @@ def run_playbook(name: str, inv: Path, extra_vars: dict | None = None) -> tuple[
     pb = config.TOP / "playbooks" / name
     t0 = time.monotonic()
     extra = ["-e", json.dumps(extra_vars)] if extra_vars else []
-    log(f"ansible-playbook -i {inv} {pb.relative_to(config.TOP)}" + (f" -e '{json.dumps(extra_vars)}'" if extra_vars else ""))
+    log(f"ansible-playbook -i {inv} {pb.relative_to(config.TOP)}" + (f" -e '{extra[1]}'" if extra else ""))
     # output to the terminal as it comes; a playbook takes as long as it takes
     r = proc.run([checks.ansible_bin("ansible-playbook"), "-i", str(inv), *extra, str(pb)], cwd=config.TOP,
                  env=checks.ansible_env(), timeout=None, capture=False)
@@ -349,10 +349,10 @@ def cmd_drill(a) -> int:
         log(f"drill {i}: {'passed' if rc == 0 else f'FAILED (rc {rc})'} in {secs:.0f} s")
         if rc:
             break
+    summary = "\n".join(drill_distribution(reports)) + "\n"
     print(f"\n=== {len(reports)} {a.kind} drill(s) in {time.monotonic() - t0:.0f} s; reports in {out} ===")
-    for line in drill_distribution(reports):
-        print(line)
-    (out / "summary.txt").write_text("\n".join(drill_distribution(reports)) + "\n")
+    print(summary, end="")
+    (out / "summary.txt").write_text(summary)
     return 1 if rc or len(reports) < a.count else 0
 
 
