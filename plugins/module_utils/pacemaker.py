@@ -12,8 +12,8 @@ through the collection's runner.
 What is compared, and how (measured on pacemaker 2.1.5, tests/fixtures/pacemaker/README.md):
 
 * objects by id: primitives (stonith devices are primitives of class ``stonith``), clones,
-  ``rsc_colocation`` and ``rsc_order`` constraints; ``crm_config`` and ``rsc_defaults`` nvpairs
-  by name;
+  ``rsc_colocation``, ``rsc_order`` and ``rsc_location`` (node and score, no rules) constraints;
+  ``crm_config`` and ``rsc_defaults`` nvpairs by name;
 * a primitive's instance attributes and operations belong to it: missing or other values are
   set, extra ones removed. Its meta attributes, and a clone's, are set where named and
   otherwise left alone (``target-role``, ``is-managed`` are an operator's state);
@@ -32,6 +32,10 @@ How a difference is applied, never by re-creating a resource:
 * an extra nvpair or op: ``cibadmin --delete`` of that element by id;
 * a changed constraint (no running state): ``cibadmin --replace`` of that constraint;
 * ``crm_config`` / ``rsc_defaults``: ``crm_attribute --type ... --name ... --update ...``.
+
+A purge never deletes a location constraint the options do not name: ``crm resource move/ban``
+(``cli-prefer-*``, ``cli-ban-*``) and DRBD's fence handler (``drbd-fence-by-handler-*``) write
+them, and they are an operator's or DRBD's state.
 
 A change only destroying and re-creating would make (another agent, a primitive moved into or
 out of a clone) is refused: ``ConflictError`` names the object and the way out.
@@ -54,7 +58,9 @@ ROLE_ATTRS = ('role', 'rsc-role', 'with-rsc-role')
 DURATION_ATTRS = ('interval', 'timeout', 'start-delay', 'interval-origin')
 CRM_CONFIG_SET = 'cib-bootstrap-options'
 ID_OK = re.compile(r'^[A-Za-z_][A-Za-z0-9_.-]*$')
-CONSTRAINT_TAGS = ('rsc_colocation', 'rsc_order')
+CONSTRAINT_TAGS = ('rsc_colocation', 'rsc_order', 'rsc_location')
+# a purge leaves these alone (module docstring)
+KEPT_BY_PURGE = ('rsc_location',)
 _DURATION = re.compile(r'^\s*([0-9]+)\s*(ms|msec|us|usec|s|sec|m|min|h|hr)?\s*$', re.IGNORECASE)
 _UNIT_MS = {None: 1000, 'ms': 1, 'msec': 1, 's': 1000, 'sec': 1000, 'm': 60000, 'min': 60000,
             'h': 3600000, 'hr': 3600000}
@@ -391,7 +397,8 @@ def parse_config(text):
 class Desired(object):
     """What the module's options ask for, checked for consistency."""
 
-    def __init__(self, primitives=(), clones=(), colocations=(), orders=(), crm_config=None, rsc_defaults=None):
+    def __init__(self, primitives=(), clones=(), colocations=(), orders=(), crm_config=None, rsc_defaults=None,
+                 locations=()):
         self.primitives = {}
         self.clones = {}
         self.constraints = {}
@@ -435,6 +442,10 @@ class Desired(object):
             attrs = [('first', o['first']), ('then', o['then']), ('first-action', o.get('first_action', 'start')),
                      ('then-action', o.get('then_action', 'start')), ('kind', o.get('kind', 'Mandatory'))]
             self.constraints[o['id']] = Constraint('rsc_order', o['id'], dict(attrs))
+        for loc in locations:
+            claim(loc['id'], 'rsc_location')
+            attrs = [('rsc', loc['rsc']), ('node', loc['node']), ('score', loc.get('score', 'INFINITY'))]
+            self.constraints[loc['id']] = Constraint('rsc_location', loc['id'], dict(attrs))
         resources = set(self.clones) | set(self.primitives)
         for con in self.constraints.values():
             for key in ('rsc', 'with-rsc', 'first', 'then'):
@@ -636,6 +647,8 @@ def plan(live, desired, purge=False):
     if purge:
         for cid in sorted(set(live.constraints) - set(desired.constraints)):
             old = live.constraints[cid]
+            if old.kind in KEPT_BY_PURGE:
+                continue
             purge_actions.append(_cibadmin('delete', None, _element(old.kind, [('id', cid)]), '%s %s' % (
                 old.kind, cid), '%s %s: delete (purge)' % (old.kind, cid)))
         wanted_ids = set(desired.primitives) | set(desired.clones)
@@ -693,7 +706,8 @@ def describe(config, desired, purge=False, after=False):
             tops.append(config.resource(rid))
     for obj in sorted(tops, key=lambda o: (getattr(o, 'parent', None) or o.id, o.kind != 'clone', o.id)):
         lines += obj.lines()
-    cids = set(desired.constraints) | (set(config.constraints) if purge and not after else set())
+    purged = set(c for c in config.constraints if config.constraints[c].kind not in KEPT_BY_PURGE)
+    cids = set(desired.constraints) | (purged if purge and not after else set())
     for cid in sorted(cids):
         obj = desired.constraints[cid] if after else config.constraints.get(cid)
         if obj is not None:

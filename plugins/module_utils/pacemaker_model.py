@@ -5,7 +5,8 @@
 """The Pacemaker objects of one HA pair, from the host's slice of the fabric model.
 
 Pure: ``pair_objects()`` returns the options of the ``rdma.ha_storage.pacemaker_cib`` module
-(primitives, clones, colocations, orders, crm_config, rsc_defaults) for the slice's ``ha_pair``:
+(primitives, clones, colocations, orders, locations, crm_config, rsc_defaults) for the slice's
+``ha_pair``:
 
 * per volume, a promotable clone ``ms_drbd_<volume>`` of ``drbd_<volume>`` (``ocf:linbit:drbd``,
   ``drbd_resource=<volume>``: the drbd role names each DRBD resource after its volume), with
@@ -15,7 +16,11 @@ Pure: ``pair_objects()`` returns the options of the ``rdma.ha_storage.pacemaker_
   every volume of the pair from one JSON file, so it is one resource), colocated with the promoted
   instance of every volume's clone and ordered after every promotion;
 * the stonith devices given (ha_cluster-shaped: ``id``, ``agent: stonith:fence_redfish``,
-  ``instance_attrs``, ``meta_attrs``, ``operations``), and ``stonith-enabled=true``.
+  ``instance_attrs``, ``meta_attrs``, ``operations``), and ``stonith-enabled=true``;
+* each device whose ``pcmk_host_list`` names one node of the pair kept off that node
+  (``loc_<device>_avoids_<node>``, ``-INFINITY``): a node cannot fence itself, and a device
+  already running on the survivor is used at once when its target dies, instead of being
+  recovered there first (measured in the lab: 9 s of a 25-31 s fencing).
 
 A pair without fencing is refused (``ModelError`` naming the pair) unless ``allow_no_fencing`` is
 set: then ``stonith-enabled=false`` and a warning that says why that is unsafe.
@@ -109,11 +114,23 @@ def fence_primitives(devices, pair_name):
     return out
 
 
+def fence_locations(stonith, nodes):
+    """A -INFINITY location of each fence device on the one pair node its pcmk_host_list names."""
+    out = []
+    for device in stonith:
+        targets = str(device['instance_attrs'].get('pcmk_host_list', '')).replace(',', ' ').split()
+        if len(targets) == 1 and targets[0] in nodes:
+            out.append(dict(id='loc_%s_avoids_%s' % (device['id'], targets[0]), rsc=device['id'], node=targets[0],
+                            score='-INFINITY'))
+    return out
+
+
 def pair_objects(ha_pair, fence_devices=(), allow_no_fencing=False, timings=None, crm_config=None,
                  rsc_defaults=None, drbd_agent=DRBD_AGENT, export_agent=EXPORT_AGENT, export_config=EXPORT_CONFIG):
     """The pacemaker_cib options for the slice's ha_pair (see the file's docstring).
 
-    Returns a dict: primitives, clones, colocations, orders, crm_config, rsc_defaults, warnings."""
+    Returns a dict: primitives, clones, colocations, orders, locations, crm_config, rsc_defaults,
+    warnings."""
     if not ha_pair:
         raise ModelError('this host is in no HA pair: there is no cluster to configure')
     name = ha_pair['name']
@@ -150,6 +167,7 @@ def pair_objects(ha_pair, fence_devices=(), allow_no_fencing=False, timings=None
 
     export_id = 'srpt_%s' % name
     primitives = list(stonith)
+    locations = fence_locations(stonith, [node['name'] for node in ha_pair.get('nodes') or []])
     clones, colocations, orders = [], [], []
     for volume in volumes:
         vol = volume['name']
@@ -181,5 +199,5 @@ def pair_objects(ha_pair, fence_devices=(), allow_no_fencing=False, timings=None
             dict(action='start', interval='0s', timeout=t['export_start_timeout'], attrs={}),
             dict(action='stop', interval='0s', timeout=t['export_stop_timeout'], attrs={}),
         ]))
-    return dict(primitives=primitives, clones=clones, colocations=colocations, orders=orders,
+    return dict(primitives=primitives, clones=clones, colocations=colocations, orders=orders, locations=locations,
                 crm_config=properties, rsc_defaults=dict(rsc_defaults or {}), warnings=warnings)

@@ -15,8 +15,8 @@ author:
   - rdma.ha_storage contributors (!UNKNOWN)
 description:
   - Reads the live configuration (C(cibadmin --query --scope configuration)), compares it by id with the
-    objects the options give (primitives, stonith devices, promotable clones, colocation and order
-    constraints, C(crm_config) and C(rsc_defaults) properties) and applies only the difference, one command
+    objects the options give (primitives, stonith devices, promotable clones, colocation, order and
+    location constraints, C(crm_config) and C(rsc_defaults) properties) and applies only the difference, one command
     per changed object.
   - A missing resource or constraint is created (C(cibadmin --create)). Changed or new instance attributes,
     meta attributes and operations of an existing resource are one C(cibadmin --modify) carrying only those
@@ -31,8 +31,9 @@ description:
   - The module refuses, changing nothing, when an object in the CIB contradicts the options in a way only
     re-creating it would fix (another agent, a primitive to move into or out of a clone, an id taken by
     another kind of object). The message names the object.
-  - Objects the options do not name are left alone unless O(purge=true). Location constraints (C(cli-ban-*),
-    C(cli-prefer-*) of C(crm_resource --move)) are never touched.
+  - Objects the options do not name are left alone unless O(purge=true). Location constraints the options do
+    not name (C(cli-ban-*), C(cli-prefer-*) of C(crm_resource --move), DRBD's C(drbd-fence-by-handler-*)) are
+    never touched, purge or not.
 attributes:
   check_mode:
     support: full
@@ -167,6 +168,30 @@ options:
         description: C(Mandatory), C(Optional) or C(Serialize).
         type: str
         default: Mandatory
+  locations:
+    description:
+      - Location constraints of one resource on one node (no rules), such as a fence device kept off the node it
+        fences (O(locations[].score=-INFINITY)).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      id:
+        description: The constraint's id.
+        type: str
+        required: true
+      rsc:
+        description: The resource placed (a clone by the clone's id).
+        type: str
+        required: true
+      node:
+        description: The node's name.
+        type: str
+        required: true
+      score:
+        description: The score (C(-INFINITY) never runs O(locations[].rsc) on O(locations[].node)).
+        type: str
+        default: INFINITY
   crm_config:
     description: Cluster properties (C(cib-bootstrap-options)), name to value, such as C(stonith-enabled). Others are left alone.
     type: dict
@@ -178,7 +203,8 @@ options:
   purge:
     description:
       - Also delete every primitive, clone, colocation and order constraint of the CIB the options do not
-        name (Pacemaker stops a deleted resource). Location constraints and groups are kept.
+        name (Pacemaker stops a deleted resource). Location constraints (C(crm resource move/ban)'s, DRBD's
+        fence handler's) and groups are kept.
     type: bool
     default: false
   cib_file:
@@ -259,7 +285,7 @@ class PacemakerCib(object):
     def desired(self):
         p = self.params
         return Desired(p['primitives'], p['clones'], p['colocations'], p['orders'], p['crm_config'],
-                       p['rsc_defaults'])
+                       p['rsc_defaults'], p['locations'])
 
     def query(self):
         result = self.runners['cibadmin'].run(['--query', '--scope', 'configuration'])
@@ -328,6 +354,12 @@ def build_module():
                 then=dict(type='str', required=True),
                 then_action=dict(type='str', default='start'),
                 kind=dict(type='str', default='Mandatory'),
+            )),
+            locations=dict(type='list', elements='dict', default=[], options=dict(
+                id=dict(type='str', required=True),
+                rsc=dict(type='str', required=True),
+                node=dict(type='str', required=True),
+                score=dict(type='str', default='INFINITY'),
             )),
             crm_config=nvs,
             rsc_defaults=nvs,

@@ -256,8 +256,6 @@ def test_inconsistent_options_are_refused_before_reading_the_cib(change, message
 # ---------------------------------------------------------------------- purge
 def test_purge_deletes_unnamed_constraints_before_resources_and_never_locations():
     config = live('cib-configured.xml')
-    config.constraints['cli-ban-srpt_pair1-on-crec-a'] = None  # location constraints are not even read
-    del config.constraints['cli-ban-srpt_pair1-on-crec-a']
     spec = dict(crm_config={}, rsc_defaults={}, primitives=[], clones=[], colocations=[], orders=[])
     actions = pcmk.plan(config, desired(spec), purge=True)
     assert sentences(actions) == [
@@ -268,13 +266,48 @@ def test_purge_deletes_unnamed_constraints_before_resources_and_never_locations(
     assert pcmk.plan(config, desired(spec)) == []
 
 
-def test_location_constraints_are_not_managed():
-    text = fixture('cib-configured.xml').replace(
-        '<constraints>', '<constraints>\n    <rsc_location id="cli-ban-srpt_pair1-on-crec-a" rsc="srpt_pair1" '
-        'role="Started" node="crec-a" score="-INFINITY"/>')
-    assert 'cli-ban-srpt_pair1-on-crec-a' not in pcmk.parse_config(text).constraints
+# crm resource ban's constraint, and DRBD's crm-fence-peer one (a rule: not one of the module's shape)
+OPERATOR_LOCATIONS = (
+    '<constraints>\n    <rsc_location id="cli-ban-srpt_pair1-on-crec-a" rsc="srpt_pair1" role="Started" '
+    'node="crec-a" score="-INFINITY"/>\n    <rsc_location rsc="ms_drbd_vol0" id="drbd-fence-by-handler-vol0-ms_drbd_vol0">'
+    '<rule role="Promoted" score="-INFINITY" id="drbd-fence-by-handler-vol0-rule-ms_drbd_vol0">'
+    '<expression attribute="#uname" operation="ne" value="crec-b" id="drbd-fence-by-handler-vol0-expr-1"/>'
+    '</rule></rsc_location>')
+
+
+def test_location_constraints_the_options_do_not_name_are_kept_even_by_purge():
+    text = fixture('cib-configured.xml').replace('<constraints>', OPERATOR_LOCATIONS)
+    config = pcmk.parse_config(text)
+    assert config.constraints['cli-ban-srpt_pair1-on-crec-a'].kind == 'rsc_location'
+    assert 'drbd-fence-by-handler-vol0-ms_drbd_vol0' not in config.constraints  # a rule: not read
     spec = copy.deepcopy(STANDIN)
-    assert pcmk.plan(pcmk.parse_config(text), desired(spec), purge=True) == []
+    assert pcmk.plan(config, desired(spec), purge=True) == []
+    assert 'cli-ban' not in pcmk.describe(config, desired(spec), purge=True)
+
+
+def test_a_named_location_is_created_once_and_its_score_spellings_are_equal():
+    spec = copy.deepcopy(STANDIN)
+    spec['locations'] = [dict(id='loc_srpt_pair1_avoids_crec-a', rsc='srpt_pair1', node='crec-a', score='-INFINITY')]
+    actions = pcmk.plan(live('cib-configured.xml'), desired(spec))
+    assert sentences(actions) == ['rsc_location loc_srpt_pair1_avoids_crec-a: create']
+    assert actions[0].args == ['--create', '--scope', 'constraints', '--xml-text',
+                               '<rsc_location id="loc_srpt_pair1_avoids_crec-a" node="crec-a" rsc="srpt_pair1" '
+                               'score="-INFINITY" />']
+    text = fixture('cib-configured.xml').replace(
+        '<constraints>', '<constraints><rsc_location id="loc_srpt_pair1_avoids_crec-a" rsc="srpt_pair1" '
+        'node="crec-a" score="-inf"/>')
+    assert pcmk.plan(pcmk.parse_config(text), desired(spec)) == []
+    moved = text.replace('node="crec-a" score="-inf"', 'node="crec-b" score="-inf"')
+    assert sentences(pcmk.plan(pcmk.parse_config(moved), desired(spec))) == [
+        'rsc_location loc_srpt_pair1_avoids_crec-a: replace (rsc_location loc_srpt_pair1_avoids_crec-a node=crec-a '
+        'rsc=srpt_pair1 score=-INFINITY)']
+
+
+def test_a_location_must_name_a_resource_of_the_options():
+    spec = copy.deepcopy(STANDIN)
+    spec['locations'] = [dict(id='loc_x', rsc='fence_nowhere', node='crec-a', score='-INFINITY')]
+    with pytest.raises(pcmk.ConfigError, match='rsc_location loc_x: rsc fence_nowhere is not one of the resources'):
+        pcmk.Desired(**spec)
 
 
 # ---------------------------------------------------------------------- describe (diff)

@@ -79,11 +79,26 @@ def test_fence_devices_in_ha_cluster_shape_and_as_mappings():
 def test_the_objects_are_valid_options_of_the_module():
     out = pm.pair_objects(pair(), REDFISH, rsc_defaults={'resource-stickiness': 100})
     desired = pcmk.Desired(out['primitives'], out['clones'], out['colocations'], out['orders'], out['crm_config'],
-                           out['rsc_defaults'])
+                           out['rsc_defaults'], out['locations'])
     empty = pcmk.parse_config(open(os.path.join(FIXTURES, 'pacemaker', 'cib-empty.xml')).read())
     sentences = [a.sentence for a in pcmk.plan(empty, desired)]
     assert sentences[0] == 'crm_config: set stonith-enabled=true'
     assert 'primitive fence_stor_a: create' in sentences
+
+
+def test_each_fence_device_is_kept_off_the_one_node_it_fences():
+    ha_pair = pair()
+    nodes = [n['name'] for n in ha_pair['nodes']]
+    devices = [dict(id='fence_%s' % n, agent='stonith:fence_redfish', instance_attrs={'pcmk_host_list': n})
+               for n in nodes]
+    # a device for both nodes (a PDU), one for a host outside the pair, one without a host list: no location
+    devices += [dict(id='fence_pdu', agent='stonith:fence_apc', instance_attrs={'pcmk_host_list': ','.join(nodes)}),
+                dict(id='fence_other', agent='stonith:fence_ipmilan', instance_attrs={'pcmk_host_list': 'elsewhere'}),
+                dict(id='fence_dynamic', agent='stonith:fence_ipmilan', instance_attrs={})]
+    out = pm.pair_objects(ha_pair, devices)
+    assert out['locations'] == [dict(id='loc_fence_%s_avoids_%s' % (n, n), rsc='fence_%s' % n, node=n,
+                                     score='-INFINITY') for n in nodes]
+    assert pm.pair_objects(ha_pair, [], allow_no_fencing=True)['locations'] == []
 
 
 def test_no_fencing_is_an_error_naming_the_pair():
@@ -152,7 +167,7 @@ def test_the_translation_is_a_no_op_on_the_cib_the_role_made():
                           drbd_agent=scenario['cluster_drbd_agent'], export_agent=scenario['cluster_export_agent'],
                           rsc_defaults={'resource-stickiness': 100})
     desired = pcmk.Desired(out['primitives'], out['clones'], out['colocations'], out['orders'], out['crm_config'],
-                           out['rsc_defaults'])
+                           out['rsc_defaults'], out['locations'])
     with open(os.path.join(FIXTURES, 'pacemaker', 'cib-role-pair1.xml')) as handle:
         live = pcmk.parse_config(handle.read())
     assert pcmk.plan(live, desired) == []
