@@ -303,7 +303,7 @@ def drill_reports_dir() -> Path:
 
 # The drill report's phases the distribution is printed for (seconds after the cut, drill_report.py)
 DRILL_PHASES = ("peer_lost", "fence_confirmed", "replication_lost", "fence_peer", "promoted", "export_started",
-                "first_ack_after_cut", "io_pause", "resynced")
+                "target_login", "path_up", "first_ack_after_cut", "io_pause", "io_resumed", "resynced")
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -1,4 +1,4 @@
-"""The failover's phases as one storage node's journal saw them, as JSON.
+"""The failover's phases as one host's journal saw them (a storage node's, or the initiator's), as JSON.
 
 drill_events.py SINCE [--until UNTIL]   (epoch seconds, this host's clock)
 
@@ -14,6 +14,10 @@ failover, each with its time (the journal's receive time, epoch seconds):
   demoted           DRBD became Secondary here
   op                a Pacemaker operation's result on this node (start/stop/promote/demote of a resource)
   split_brain       DRBD detected split brain (a drill fails on it)
+On the initiator (the srp_initiator role's login service, multipathd):
+  target_lost       rdma-srp-login declared a logged-in target lost (its pings missed)
+  target_login      rdma-srp-login's login to a target was accepted
+  path_up           multipathd added a path to a map, or reinstated one
 Output: {"host", "since", "until", "events": [{"time", "phase", "unit", "text"}...] (oldest first),
 "first": {phase: time of its first event}}. Standard library only.
 """
@@ -39,6 +43,9 @@ PHASES = (
     ('promoted', re.compile(r'role\( Secondary -> Primary \)')),
     ('demoted', re.compile(r'role\( Primary -> Secondary \)')),
     ('op', re.compile(r'Result of (start|stop|promote|demote) operation for \S+ on \S+: ')),
+    ('target_lost', re.compile(r'^target \S+ \(\S+\): lost while logged in')),
+    ('target_login', re.compile(r'^target \S+ \(.*\): login accepted$')),
+    ('path_up', re.compile(r': path added to devmap \S+|^\d+:\d+: reinstated$')),
 )
 MAX_EVENTS = 400
 

@@ -15,8 +15,10 @@ drill_report.py report [--dir DIR] < DRILL
 The report adds:
   phases   seconds after the cut, on the controller's clock (each host's offset subtracted):
            peer_lost, fence_requested, fence_confirmed, promoted, export_started (on the node
-           that took over), last_ack_before_cut, first_ack_after_cut; io_pause (the writer's
-           longest wait from its last write before the cut on); resynced (restore -> both UpToDate, no fence constraint)
+           that took over), target_lost, target_login (of that node's target), path_up (on the
+           initiator), last_ack_before_cut, first_ack_after_cut; io_pause (the writer's
+           longest wait from its last write before the cut on), io_resumed (that wait's end: the
+           first write acknowledged on the new path after a power cut); resynced (restore -> both UpToDate, no fence constraint)
   problems what makes the drill fail: lost or corrupted writes, I/O errors, split brain, two
            Primaries, the wrong node serving
   passed   no problem
@@ -67,7 +69,13 @@ def phases(drill):
     out['promoted'] = first(events, 'promoted', taker, clocks, t_cut)
     out['export_started'] = first(events, 'op', taker, clocks, t_cut,
                                   'start operation for srpt_%s on %s: ok' % (drill['pair'], taker))
-    written = [on_controller(w, drill['initiator'], clocks) for _seq, w in acks(drill.get('writer_log', ''))]
+    # the initiator's side (its journal, when it was read): the cut node's target declared lost,
+    # the login to the node that serves now, the first path (re)instated in a map after the cut
+    initiator = drill['initiator']
+    out['target_lost'] = first(events, 'target_lost', initiator, clocks, t_cut, 'target %s ' % cut['node'])
+    out['target_login'] = first(events, 'target_login', initiator, clocks, t_cut, 'target %s ' % taker)
+    out['path_up'] = first(events, 'path_up', initiator, clocks, t_cut)
+    written = [on_controller(w, initiator, clocks) for _seq, w in acks(drill.get('writer_log', ''))]
     before = [w for w in written if w < t_cut]
     after = [w for w in written if w >= t_cut]
     out['last_ack_before_cut'] = before[-1] if before else None
@@ -75,8 +83,12 @@ def phases(drill):
     relative = {k: (None if v is None else round(v - t_cut, 2)) for k, v in out.items()}
     # the writer's longest wait from its last write before the cut on (after a replication cut the
     # writes go on for the seconds DRBD takes to notice, then pause for the fence-peer handler)
+    # The pause's end is the first write acknowledged on the new path after a power cut (a write in
+    # flight at the cut can still be acknowledged by the old Primary within milliseconds of it).
     since = [w for w in written if before and w >= before[-1]]
-    relative['io_pause'] = (round(max(b - a for a, b in zip(since, since[1:])), 2) if before and after else None)
+    pause = max(zip(since, since[1:]), key=lambda gap: gap[1] - gap[0]) if before and after else None
+    relative['io_pause'] = round(pause[1] - pause[0], 2) if pause else None
+    relative['io_resumed'] = round(pause[1] - t_cut, 2) if pause else None
     restore = drill.get('restore') or {}
     relative['resynced'] = (round(restore['settled_time'] - restore['time'], 1)
                             if restore.get('time') and restore.get('settled_time') else None)

@@ -161,6 +161,28 @@ JOURNAL = [
 ]
 
 
+# The initiator's lines, as its journal held them in a lab drill (2026-12-02), times shifted
+INITIATOR_JOURNAL = [
+    {'__REALTIME_TIMESTAMP': '1002300000', 'SYSLOG_IDENTIFIER': 'rdma-srp-login',
+     'MESSAGE': 'target storage-a (10.77.1.11:5555 via srp-rxe0-1): does not answer pings (2 missed)'},
+    {'__REALTIME_TIMESTAMP': '1002400000', 'SYSLOG_IDENTIFIER': 'rdma-srp-login',
+     'MESSAGE': 'target storage-a (10.77.1.11): lost while logged in (SCSI host 3; volumes vol0)'},
+    {'__REALTIME_TIMESTAMP': '1002500000', 'SYSLOG_IDENTIFIER': 'multipathd', 'MESSAGE': 'vol0: remaining active paths: 0'},
+    {'__REALTIME_TIMESTAMP': '1003000000', 'SYSLOG_IDENTIFIER': 'rdma-srp-login',
+     'MESSAGE': 'target storage-a (10.77.1.11:5555 via srp-rxe0-1): login accepted'},
+    {'__REALTIME_TIMESTAMP': '1008000000', 'SYSLOG_IDENTIFIER': 'rdma-srp-login',
+     'MESSAGE': 'target storage-b (10.77.1.12:5555 via srp-rxe0-1): login accepted'},
+    {'__REALTIME_TIMESTAMP': '1009000000', 'SYSLOG_IDENTIFIER': 'multipathd', 'MESSAGE': 'sdb [8:16]: path added to devmap vol0'},
+    {'__REALTIME_TIMESTAMP': '1009100000', 'SYSLOG_IDENTIFIER': 'multipathd', 'MESSAGE': '8:16: reinstated'},
+]
+
+
+def test_drill_events_classifies_the_initiators_lines():
+    events = drill_events.events_from([json.dumps(e) for e in INITIATOR_JOURNAL])
+    assert [e['phase'] for e in events] == ['target_lost', 'target_login', 'target_login', 'path_up', 'path_up']
+    assert events[0]['unit'] == 'rdma-srp-login' and events[3]['unit'] == 'multipathd'
+
+
 def test_drill_events_classifies_journal_lines():
     events = drill_events.events_from([json.dumps(e) for e in JOURNAL] + ['not json'])
     assert [e['phase'] for e in events] == ['peer_lost', 'fence_requested', 'fence_confirmed', 'promoted', 'op',
@@ -193,7 +215,18 @@ def test_report_puts_the_phases_on_the_controllers_clock():
     assert p['peer_lost'] == 1.0          # 1000.0 on storage-b = 1000.5 on the controller, cut at 999.5
     assert p['fence_confirmed'] == 6.0 and p['promoted'] == 7.0 and p['export_started'] == 8.0
     assert p['last_ack_before_cut'] == -0.1 and p['first_ack_after_cut'] == 8.0   # 1009.5 - 2 - 999.5
-    assert p['io_pause'] == 8.1 and p['resynced'] == 80.0
+    assert p['io_pause'] == 8.1 and p['io_resumed'] == 8.0 and p['resynced'] == 80.0
+
+
+def test_report_times_the_initiators_side_and_the_login_to_the_node_that_took_over():
+    events = {'storage-b': {'events': drill_events.events_from([json.dumps(e) for e in JOURNAL[:5]])},
+              'initiator-1': {'events': drill_events.events_from([json.dumps(e) for e in INITIATOR_JOURNAL])}}
+    p = drill_report.report(drill(events=events))['phases']
+    # the initiator's clock is 2 s ahead: storage-a lost at 1002.4 there is 1000.4 here, the cut 999.5
+    assert p['target_lost'] == 0.9
+    # a login to storage-a (1003.0) is not the survivor's; storage-b's at 1008.0 is
+    assert p['target_login'] == 6.5 and p['path_up'] == 7.5
+    assert drill_report.report(drill())['phases']['target_login'] is None   # no initiator journal
 
 
 def test_the_io_pause_of_a_replication_cut_comes_after_the_cut():
@@ -203,6 +236,15 @@ def test_the_io_pause_of_a_replication_cut_comes_after_the_cut():
                                   clocks={}, cut={'node': 'storage-a', 'method': 'lab', 'time': 1001.5}))
     assert r['passed'], r['problems']
     assert r['phases']['first_ack_after_cut'] == 1.5 and r['phases']['io_pause'] == 7.0
+    assert r['phases']['io_resumed'] == 8.5
+
+
+def test_a_write_acknowledged_just_after_the_cut_is_not_the_takeover():
+    # the old Primary acknowledged a write in flight 0.04 s after the cut; the new path's first is at 175 s
+    log = '0 1.0 1000.0 ok\n1 1.1 1001.46 ok\n2 176.0 1176.6 ok\n3 176.1 1176.7 ok\n'
+    r = drill_report.report(drill(writer_log=log, clocks={}, cut={'node': 'storage-a', 'method': 'lab', 'time': 1001.42}))
+    p = r['phases']
+    assert p['first_ack_after_cut'] == 0.04 and p['io_pause'] == 175.14 and p['io_resumed'] == 175.18
 
 
 @pytest.mark.parametrize('change, problem', [
