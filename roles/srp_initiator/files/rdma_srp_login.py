@@ -41,6 +41,15 @@ declared lost, and the service
 When the node answers again, the route is unblocked; ib_srp reconnects the SCSI host that still
 exists, or the service logs in again once it is gone.
 
+Failed ports are removed after dev_loss_tmo. A host reset that fails puts the remote port in
+state fail-fast straight from running, and the kernel then starts no dev_loss timer (that timer
+starts only on running -> blocked): the port stays, and ib_srp retries its reconnect with a delay
+that grows by reconnect_delay after each of the tenth and later failures (measured in the lab: 21,
+27, 31 s apart after 6 minutes). A node that returns and exports again, a fail-back, then waits for
+that retry. So the service deletes a remote port (its sysfs `delete` attribute, what dev_loss_tmo
+does) once it has been fail-fast for dev_loss_tmo seconds (never when that is off); the next
+login pass logs in anew. A fail-fast port has no command in flight: ib_srp ended them all.
+
 Logins and resets run in worker threads (a login to a node that is starting can take seconds);
 the loop itself never blocks on them. SIGHUP reloads the configuration (a bad one is refused and
 the old one kept); SIGTERM removes the rule and the routes and ends.
@@ -321,7 +330,8 @@ class Kernel(object):
             return None
 
     def logins(self):
-        """{(device, port, id_ext, ioc_guid): [{'host': N, 'state': rport state or None}]}"""
+        """{(device, port, id_ext, ioc_guid): [{'host': N, 'state': rport state or None, 'port': the
+        remote port's sysfs directory or None, 'dev_loss_tmo': seconds, or None when off or unknown}]}"""
         found = {}
         base = self.path('sys', 'class', 'scsi_host')
         for host_dir in sorted(glob.glob(os.path.join(base, 'host[0-9]*'))):
@@ -332,10 +342,18 @@ class Kernel(object):
                 continue
             number = int(os.path.basename(host_dir)[4:])
             key = (values[0], int(values[1]), values[2].lower().replace('0x', '', 1), values[3].lower().replace('0x', '', 1))
-            states = [self.read(os.path.join(p, 'state')) for p in
-                      sorted(glob.glob(self.path('sys', 'class', 'srp_remote_ports', 'port-%d:*' % number)))]
-            found.setdefault(key, []).append({'host': number, 'state': states[0] if states else None})
+            ports = sorted(glob.glob(self.path('sys', 'class', 'srp_remote_ports', 'port-%d:*' % number)))
+            dev_loss = self.read(os.path.join(ports[0], 'dev_loss_tmo')) if ports else None
+            found.setdefault(key, []).append({
+                'host': number, 'state': self.read(os.path.join(ports[0], 'state')) if ports else None,
+                'port': ports[0] if ports else None,
+                'dev_loss_tmo': int(dev_loss) if dev_loss is not None and dev_loss.isdigit() else None})
         return found
+
+    def delete_port(self, port):
+        """Delete a remote port (its SCSI host goes, as after dev_loss_tmo); raises OSError."""
+        with open(os.path.join(port, 'delete'), 'w', encoding='ascii') as handle:
+            handle.write('1')
 
     def srp_host_exists(self, target):
         return os.path.isfile(self.path(target.srp_host, 'add_target'))
@@ -659,6 +677,7 @@ class TargetState(object):
         self.lost = False
         self.blocked = False     # its route is blocked
         self.resets = {}         # host -> 'pending' | 'running' | 'done' | 'failed', for the current loss
+        self.failing = {}        # host -> when its remote port was first seen fail-fast
         self.failures = 0        # logins refused in a row
         self.last_attempt = None
         self.notes = {}          # last message per topic: only changes are logged
@@ -742,6 +761,7 @@ class Service(object):
             lost = any(s.lost for s in self.states.values())
             self.next_login = now + (self.config.failover_interval if lost else min(self.config.interval, 1.0))
             self.login_pass(now)
+            self.remove_failed_ports(now)
         return min(self.next_ping, self.next_login) if pinging else self.next_login
 
     def collect(self):
@@ -756,6 +776,12 @@ class Service(object):
                 else:
                     state.failures += 1
                     self.note(state, 'login', 'login failed: %s; retrying' % describe_error(exc))
+            elif kind == 'delete':
+                state.failing.pop(host, None)    # still there at the next pass: another dev_loss_tmo
+                if exc is None:
+                    self.log('target %s: SCSI host %d removed' % (name, host))
+                else:
+                    self.log('target %s: SCSI host %d could not be removed: %s' % (name, host, describe_error(exc)))
             elif kind == 'reset':
                 if exc is None:
                     state.resets[host] = 'done'
@@ -861,6 +887,26 @@ class Service(object):
                 continue
             state.last_attempt = now
             self.executor.start(('login', target.name, None), lambda target=target: self.kernel.add_target(target))
+        self.collect()
+
+    def remove_failed_ports(self, now):
+        """Delete each remote port that has been fail-fast for its dev_loss_tmo (see the top)."""
+        for state in self.states.values():
+            seen = set()
+            for host in state.hosts:
+                number = host['host']
+                if host.get('state') != 'fail-fast' or host.get('port') is None or host.get('dev_loss_tmo') is None:
+                    continue
+                seen.add(number)
+                since = state.failing.setdefault(number, now)
+                if now - since < host['dev_loss_tmo'] or self.executor.busy(('delete', state.target.name, number)):
+                    continue
+                self.log('target %s: SCSI host %d has been fail-fast for %.0f s (dev_loss_tmo %d s; the kernel '
+                         'does not remove it after a failed reset): removing it' % (
+                             state.target.name, number, now - since, host['dev_loss_tmo']))
+                port = host['port']
+                self.executor.start(('delete', state.target.name, number), lambda port=port: self.kernel.delete_port(port))
+            state.failing = dict((n, t) for n, t in state.failing.items() if n in seen)
         self.collect()
 
     def close(self):

@@ -460,7 +460,8 @@ def test_step_says_when_it_is_due_again():
 
 
 # ------------------------------------------------------------------------------------ sysfs
-def sysfs_host(root, number, proc='ib_srp', device='rxe0', port=1, guid=GUID_A, state='running', sg=True, disk=True):
+def sysfs_host(root, number, proc='ib_srp', device='rxe0', port=1, guid=GUID_A, state='running', sg=True, disk=True,
+               dev_loss_tmo='60'):
     host = root / 'sys' / 'class' / 'scsi_host' / ('host%d' % number)
     host.mkdir(parents=True)
     values = {'proc_name': proc, 'local_ib_device': device, 'local_ib_port': str(port),
@@ -480,19 +481,23 @@ def sysfs_host(root, number, proc='ib_srp', device='rxe0', port=1, guid=GUID_A, 
         rport = root / 'sys' / 'class' / 'srp_remote_ports' / ('port-%d:1' % number)
         rport.mkdir(parents=True)
         (rport / 'state').write_text(state + '\n')
+        (rport / 'dev_loss_tmo').write_text(dev_loss_tmo + '\n')
 
 
 def test_kernel_reads_the_logins_from_sysfs(tmp_path):
     sysfs_host(tmp_path, 5)
-    sysfs_host(tmp_path, 6, guid=GUID_B, state='fail-fast')
+    sysfs_host(tmp_path, 6, guid=GUID_B, state='fail-fast', dev_loss_tmo='off')
     sysfs_host(tmp_path, 7, guid=GUID_B, device='mlx4_0', port=2, state=None)
     sysfs_host(tmp_path, 1, proc='ahci')
     kernel = login.Kernel(str(tmp_path))
+    ports = str(tmp_path / 'sys' / 'class' / 'srp_remote_ports')
     assert kernel.logins() == {
-        ('rxe0', 1, GUID_A, GUID_A): [{'host': 5, 'state': 'running'}],
-        ('rxe0', 1, GUID_B, GUID_B): [{'host': 6, 'state': 'fail-fast'}],
-        ('mlx4_0', 2, GUID_B, GUID_B): [{'host': 7, 'state': None}],
+        ('rxe0', 1, GUID_A, GUID_A): [{'host': 5, 'state': 'running', 'port': ports + '/port-5:1', 'dev_loss_tmo': 60}],
+        ('rxe0', 1, GUID_B, GUID_B): [{'host': 6, 'state': 'fail-fast', 'port': ports + '/port-6:1', 'dev_loss_tmo': None}],
+        ('mlx4_0', 2, GUID_B, GUID_B): [{'host': 7, 'state': None, 'port': None, 'dev_loss_tmo': None}],
     }
+    kernel.delete_port(ports + '/port-5:1')
+    assert (tmp_path / 'sys' / 'class' / 'srp_remote_ports' / 'port-5:1' / 'delete').read_text() == '1'
 
 
 def test_kernel_add_target_writes_the_login_string(tmp_path):
@@ -757,3 +762,58 @@ def test_the_program_is_the_file_behind_a_python3_line():
     assert not text.startswith('#!') and '{{' not in text and '{%' not in text   # nothing for Jinja to expand
     proc = subprocess.run(['python3', _PATH, '--help'], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0 and '--check-config' in proc.stdout
+
+
+# ------------------------------------------------------------------------------------ failed ports
+def test_a_port_fail_fast_for_dev_loss_tmo_is_removed_and_logged_in_anew():
+    rig = Rig()
+    rig.kernel.answers['stor-b'] = errno.ECONNRESET
+    deleted = []
+
+    def delete_port(port):
+        deleted.append(port)
+        rig.kernel.hosts[rig.key('stor-a')] = []
+    rig.kernel.delete_port = delete_port
+    rig.lose_a()
+    # the failed reset left the port fail-fast (the kernel starts no dev_loss timer then)
+    rig.kernel.hosts[rig.key('stor-a')] = [{'host': 5, 'state': 'fail-fast', 'port': '/sys/class/srp_remote_ports/port-5:1',
+                                            'dev_loss_tmo': 60}]
+    rig.tick(1.0, times=59)
+    assert deleted == []
+    rig.tick(1.0, times=2)
+    assert deleted == ['/sys/class/srp_remote_ports/port-5:1']
+    assert rig.said('target stor-a: SCSI host 5 has been fail-fast for 60 s (dev_loss_tmo 60 s; the kernel does not '
+                    'remove it after a failed reset): removing it')
+    assert rig.said('target stor-a: SCSI host 5 removed')
+    # back and exporting: a new login, not a wait for ib_srp's reconnect of the old port
+    rig.pinger.up = {A, B}
+    rig.tick(0.25, times=4)
+    assert rig.kernel.added.count('stor-a') == 2 and rig.state('stor-a').running
+
+
+@pytest.mark.parametrize('host', [
+    {'host': 5, 'state': 'fail-fast', 'port': '/p', 'dev_loss_tmo': None},      # dev_loss_tmo off
+    {'host': 5, 'state': 'blocked', 'port': '/p', 'dev_loss_tmo': 60},          # the kernel's timers run
+    {'host': 5, 'state': 'fail-fast'},                                           # nothing known of the port
+])
+def test_other_ports_are_left_to_the_kernel(host):
+    rig = Rig()
+    rig.kernel.delete_port = lambda port: pytest.fail('deleted %s' % port)
+    rig.lose_a()
+    rig.kernel.hosts[rig.key('stor-a')] = [host]
+    rig.tick(1.0, times=200)
+
+
+def test_a_failing_removal_is_logged_and_tried_again_after_dev_loss_tmo():
+    rig = Rig()
+    tries = []
+
+    def delete_port(port):
+        tries.append(rig.now)
+        raise OSError(errno.EACCES, 'denied')
+    rig.kernel.delete_port = delete_port
+    rig.lose_a()
+    rig.kernel.hosts[rig.key('stor-a')] = [{'host': 5, 'state': 'fail-fast', 'port': '/p', 'dev_loss_tmo': 10}]
+    rig.tick(1.0, times=25)
+    assert len(tries) == 2 and 10 <= tries[1] - tries[0] <= 12, tries
+    assert rig.said('target stor-a: SCSI host 5 could not be removed: Permission denied (EACCES)')
