@@ -906,7 +906,7 @@ class Service(object):
                              state.target.name, number, now - since, host['dev_loss_tmo']))
                 port = host['port']
                 self.executor.start(('delete', state.target.name, number), lambda port=port: self.kernel.delete_port(port))
-            state.failing = dict((n, t) for n, t in state.failing.items() if n in seen)
+            state.failing = {n: t for n, t in state.failing.items() if n in seen}
         self.collect()
 
     def close(self):
