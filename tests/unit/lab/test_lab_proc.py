@@ -16,7 +16,7 @@ def test_output_rc_and_stdin_is_devnull():
 
 def test_input_env_cwd_and_merge(tmp_path):
     r = proc.run([PY, "-c", "import os, sys; print(sys.stdin.read(), os.environ['LAB_X'], os.environ['PATH'] != '', "
-                            "os.getcwd()); print('e', file=sys.stderr)"],
+                            "os.getcwd(), flush=True); print('e', file=sys.stderr)"],
                  timeout=60, input="in", env={"LAB_X": 1}, cwd=tmp_path, merge=True)
     assert r.returncode == 0 and r.stderr == ""
     assert r.stdout.startswith(f"in 1 True {tmp_path}\n") and "e\n" in r.stdout
