@@ -343,11 +343,10 @@ class Kernel(object):
             number = int(os.path.basename(host_dir)[4:])
             key = (values[0], int(values[1]), values[2].lower().replace('0x', '', 1), values[3].lower().replace('0x', '', 1))
             ports = sorted(glob.glob(self.path('sys', 'class', 'srp_remote_ports', 'port-%d:*' % number)))
-            dev_loss = self.read(os.path.join(ports[0], 'dev_loss_tmo')) if ports else None
-            found.setdefault(key, []).append({
-                'host': number, 'state': self.read(os.path.join(ports[0], 'state')) if ports else None,
-                'port': ports[0] if ports else None,
-                'dev_loss_tmo': int(dev_loss) if dev_loss is not None and dev_loss.isdigit() else None})
+            port = ports[0] if ports else None
+            state, dev_loss = (self.read(os.path.join(port, name)) if port else None for name in ('state', 'dev_loss_tmo'))
+            found.setdefault(key, []).append({'host': number, 'state': state, 'port': port,
+                                              'dev_loss_tmo': int(dev_loss) if dev_loss and dev_loss.isdigit() else None})
         return found
 
     def delete_port(self, port):
