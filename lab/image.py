@@ -1,5 +1,6 @@
 """The lab's VM image: Debian bookworm by debootstrap, Debian's kernel, a busybox initrd, and a
-local APT repository holding the packages the roles install (lab/packages.txt), not installed.
+local APT repository holding the packages the roles install (lab/packages.txt), installed too
+with the services they enable left disabled (see preinstall()).
 
 Cached under .cache/lab/image/<key>/ and rebuilt only when the recipe changes; the key hashes
 the recipe below, lab/packages.txt, the files baked into the image (lab/guest/) and the kernel
@@ -22,7 +23,7 @@ from lab import config, proc
 
 RELEASE = "bookworm"
 # Bump when the build steps below change in a way that changes the image.
-RECIPE_VERSION = 5
+RECIPE_VERSION = 6
 # Installed in the image: what Ansible, ssh and the lab itself need (iproute2's `rdma` brings up
 # Soft-RoCE until a role for the RDMA layer exists, kmod loads modules, ping checks the fabric).
 # ca-certificates as in the project's container base images (tools/images.sh): configuring it
@@ -30,13 +31,6 @@ RECIPE_VERSION = 5
 BASE_PACKAGES = ("systemd", "systemd-sysv", "udev", "openssh-server", "python3", "python3-apt",
                  "ca-certificates", "iproute2", "kmod", "iputils-ping", "procps", "less")
 KERNEL_PACKAGE = "linux-image-amd64"
-# Installed in the image from its local repository although a role installs them: fence-agents of
-# Debian 12 depends on python3-boto3/botocore and the cloud SDKs (its fence_aws, fence_azure_arm,
-# fence_gce); unpacking and byte-compiling those under TCG took 17 min 51 s of the cluster role's
-# converge (2026-12-01). Installed natively in the chroot it costs seconds; the role's apt task then
-# finds it there (its install path is proven in molecule/cluster's containers). Nothing with a
-# service goes here: Debian's corosync and pacemaker would start at boot as a one-node cluster.
-PREINSTALLED_PACKAGES = ("fence-agents",)
 # What the busybox initrd loads (with their dependencies from modules.dep): the root disk, and the
 # NICs (so eth0-2 exist when systemd starts instead of after udev's coldplug).
 INITRD_MODULES = ("virtio_pci", "virtio_blk", "ext4", "crc32c_generic", "virtio_net")
@@ -148,7 +142,6 @@ def recipe(kernel_version: str | None = None) -> dict:
         "masked_units": list(MASKED_UNITS),
         "dpkg_nodoc": DPKG_NODOC,
         "packages": parse_packages(PACKAGES_FILE.read_text()),
-        "preinstalled_packages": list(PREINSTALLED_PACKAGES),
         "guest_files": guest,
     }
 
@@ -234,6 +227,48 @@ def build_initrd(rootfs: Path, kver: str, out: Path, work: Path, logf) -> None:
     with gzip.open(out, "wb", compresslevel=6) as f:
         f.write(cpio)
     shutil.rmtree(ird, ignore_errors=True)
+
+
+def unit_links(rootfs: Path) -> set[str]:
+    """The symlinks under the image's /etc/systemd/system (what `systemctl enable` creates), relative."""
+    unitdir = rootfs / "etc/systemd/system"
+    return {str(p.relative_to(unitdir)) for p in unitdir.rglob("*") if p.is_symlink()}
+
+
+def links_to_units(links: set[str]) -> list[str]:
+    """Unit names of enablement symlinks ('multi-user.target.wants/corosync.service' -> corosync.service)."""
+    return sorted({Path(link).name for link in links})
+
+
+def preinstall(rootfs: Path, packages: list[str], logf, env: dict) -> list[str]:
+    """Install `packages` in the chroot without starting anything, then remove the enablement
+    symlinks the installation created (`systemctl disable` removes the same ones). Returns the
+    units so disabled.
+
+    The roles' packages are installed here although the roles install them: under TCG their
+    installs took 6 of site.yml's 11.6 min (2026-12-02: cluster 142 s, multipath 86 s, srp_target
+    51 s, rdma_core 43 s); natively, here, 12 s. The roles' apt tasks then find them installed; their
+    install path is proven in the Molecule containers (containers prove packaging, the lab
+    behaviour). fence-agents came first: its cloud SDKs took 17 min 51 s under TCG. The boot stays
+    that of an image without them: what their installation enables (corosync, pacemaker, logd,
+    multipathd and its socket) is disabled again, and the roles enable and start what they use
+    after writing its configuration (Debian's corosync would otherwise start at boot as a one-node
+    cluster "debian").
+    """
+    policy = rootfs / "usr/sbin/policy-rc.d"
+    # invoke-rc.d outside a running systemd would run the packages' init scripts on the build host
+    policy.write_text("#!/bin/sh\n# rdma-lab image build: start nothing in the chroot\nexit 101\n")
+    policy.chmod(0o755)
+    before = unit_links(rootfs)
+    try:
+        run(["chroot", str(rootfs), "apt-get", "-q", "-y", "--no-install-recommends", "install", *packages],
+            logf, env=env)
+    finally:
+        policy.unlink()
+    created = unit_links(rootfs) - before
+    for link in created:
+        (rootfs / "etc/systemd/system" / link).unlink()
+    return links_to_units(created)
 
 
 def write_repo_index(repo: Path, logf) -> int:
@@ -327,7 +362,8 @@ def build(force: bool = False) -> dict[str, Path]:
         # apt's lists from the local repository: a role's `update_cache` with `cache_valid_time` may
         # skip the update on a fresh-looking cache, and must still find the packages.
         run(chroot + ["apt-get", "-q", "update"], logf, env=env)
-        run(chroot + ["apt-get", "-q", "-y", "--no-install-recommends", "install", *PREINSTALLED_PACKAGES], logf, env=env)
+        disabled = preinstall(rootfs, all_packages(groups), logf, env)
+        log(f"roles' packages installed; the units they enabled left disabled: {', '.join(disabled) or 'none'}")
         run(chroot + ["apt-get", "clean"], logf, env=env)
         (rootfs / "etc/resolv.conf").write_text("# rdma-lab VMs have no DNS\n")
         (rootfs / "etc/fstab").write_text("/dev/vda / ext4 rw,noatime,errors=remount-ro 0 0\n")

@@ -96,8 +96,41 @@ def test_recipe_is_json_serialisable():
     json.dumps(image.recipe("x"))
 
 
-def test_preinstalled_packages_come_from_the_local_repository():
-    # installed in the chroot from the local repository only: each must be one of packages.txt's
-    packages = image.all_packages(image.parse_packages(image.PACKAGES_FILE.read_text()))
-    assert set(image.PREINSTALLED_PACKAGES) <= set(packages)
-    assert not {"corosync", "pacemaker"} & set(image.PREINSTALLED_PACKAGES)   # they start at boot
+def test_preinstall_starts_nothing_and_disables_what_the_packages_enabled(tmp_path, monkeypatch):
+    rootfs = tmp_path / "rootfs"
+    unitdir = rootfs / "etc/systemd/system"
+    (unitdir / "multi-user.target.wants").mkdir(parents=True)
+    (rootfs / "usr/sbin").mkdir(parents=True)
+    (unitdir / "multi-user.target.wants/ssh.service").symlink_to("/lib/systemd/system/ssh.service")
+    seen = {}
+
+    def fake_run(cmd, logf, timeout=1800, env=None):
+        # what apt-get install of corosync and multipath-tools leaves behind
+        seen["cmd"] = cmd
+        seen["policy"] = (rootfs / "usr/sbin/policy-rc.d").read_text()
+        (unitdir / "multi-user.target.wants/corosync.service").symlink_to("/lib/systemd/system/corosync.service")
+        (unitdir / "sockets.target.wants").mkdir()
+        (unitdir / "sockets.target.wants/multipathd.socket").symlink_to("/lib/systemd/system/multipathd.socket")
+        (unitdir / "multipath-tools.service").symlink_to("/lib/systemd/system/multipathd.service")
+
+    monkeypatch.setattr(image, "run", fake_run)
+    disabled = image.preinstall(rootfs, ["corosync", "multipath-tools"], None, {})
+    assert seen["cmd"][:2] == ["chroot", str(rootfs)] and seen["cmd"][-2:] == ["corosync", "multipath-tools"]
+    assert "exit 101" in seen["policy"]                          # invoke-rc.d starts nothing
+    assert not (rootfs / "usr/sbin/policy-rc.d").exists()        # and the image keeps no policy
+    assert disabled == ["corosync.service", "multipath-tools.service", "multipathd.socket"]
+    assert image.unit_links(rootfs) == {"multi-user.target.wants/ssh.service"}   # what was enabled before stays
+
+
+def test_preinstall_removes_its_policy_when_apt_fails(tmp_path, monkeypatch):
+    rootfs = tmp_path / "rootfs"
+    (rootfs / "etc/systemd/system").mkdir(parents=True)
+    (rootfs / "usr/sbin").mkdir(parents=True)
+
+    def failing_run(cmd, logf, timeout=1800, env=None):
+        raise image.ImageError("apt-get install... failed (rc 100)")
+
+    monkeypatch.setattr(image, "run", failing_run)
+    with pytest.raises(image.ImageError):
+        image.preinstall(rootfs, ["pacemaker"], None, {})
+    assert not (rootfs / "usr/sbin/policy-rc.d").exists()
