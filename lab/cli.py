@@ -442,7 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("summary", cmd_summary, "what is deployed and verified, timings, how to get in")
     sp = add("drill", cmd_drill, "run playbooks/failover_drill.yml N times on the running lab; print the distribution")
     sp.add_argument("--count", type=int, default=1, help="drills in a row (default 1); stops at the first failure")
-    sp.add_argument("--kind", choices=("power_cut", "replication_cut"), default="power_cut")
+    sp.add_argument("--kind", choices=("power_cut", "replication_cut", "fabric_cut"), default="power_cut")
     return p
 
 

@@ -12,7 +12,8 @@ through the collection's runner.
 What is compared, and how (measured on pacemaker 2.1.5, tests/fixtures/pacemaker/README.md):
 
 * objects by id: primitives (stonith devices are primitives of class ``stonith``), clones,
-  ``rsc_colocation``, ``rsc_order`` and ``rsc_location`` (node and score, no rules) constraints;
+  ``rsc_colocation``, ``rsc_order`` and ``rsc_location`` constraints (a location: a node and a
+  score, or one rule of plain node-attribute expressions; other rules are not compared);
   ``crm_config`` and ``rsc_defaults`` nvpairs by name;
 * a primitive's instance attributes and operations belong to it: missing or other values are
   set, extra ones removed. Its meta attributes, and a clone's, are set where named and
@@ -261,19 +262,81 @@ class Clone(object):
 class Constraint(object):
     scope = 'constraints'
 
-    def __init__(self, tag, cid, attrs):
+    def __init__(self, tag, cid, attrs, rule=None):
         self.kind = tag
         self.id = cid
         self.attrs = dict((k, value_text(v)) for k, v in attrs.items() if v is not None)
+        self.rule = rule  # a Rule (rsc_location only), or None
 
     def norm(self):
-        return dict((k, norm_attr(k, v)) for k, v in self.attrs.items())
+        out = dict((k, norm_attr(k, v)) for k, v in self.attrs.items())
+        if self.rule is not None:
+            out['rule'] = self.rule.norm()
+        return out
 
     def element(self):
-        return _element(self.kind, [('id', self.id)] + sorted(self.attrs.items()))
+        elem = _element(self.kind, [('id', self.id)] + sorted(self.attrs.items()))
+        if self.rule is not None:
+            elem.append(self.rule.element('%s-rule' % self.id))
+        return elem
 
     def lines(self):
-        return ['%s %s %s' % (self.kind, self.id, ' '.join('%s=%s' % kv for kv in sorted(self.attrs.items())))]
+        text = '%s %s %s' % (self.kind, self.id, ' '.join('%s=%s' % kv for kv in sorted(self.attrs.items())))
+        return [text + (' rule: %s' % self.rule.text() if self.rule is not None else '')]
+
+
+class Rule(object):
+    """A location constraint's one rule of plain node-attribute expressions: its score, its
+    boolean-op and (attribute, operation, value, type) expressions. Ids are not compared."""
+
+    def __init__(self, score_, boolean_op, expressions):
+        self.score = value_text(score_)
+        self.boolean_op = boolean_op or 'and'
+        self.expressions = [tuple(None if v is None else value_text(v) for v in e) for e in expressions]
+
+    @classmethod
+    def desired(cls, rule, what):
+        exprs = []
+        for expr in rule.get('expressions') or []:
+            if expr.get('operation') not in ('defined', 'not_defined') and expr.get('value') is None:
+                raise ConfigError('%s: expression on %s: operation %s needs a value' % (
+                    what, expr.get('attribute'), expr.get('operation')))
+            exprs.append((expr['attribute'], expr['operation'], expr.get('value'), expr.get('type')))
+        if not exprs:
+            raise ConfigError('%s: the rule has no expression' % what)
+        return cls(rule['score'], rule.get('boolean_op'), exprs)
+
+    @classmethod
+    def read(cls, elem):
+        """The Rule of a <rule> of plain expressions, or None for anything else (date expressions,
+        nested rules, score-attribute, a role on the rule as DRBD's fence handler writes it): those
+        constraints are not the module's to compare."""
+        if elem.tag != 'rule' or elem.get('score') is None or not list(elem):
+            return None
+        if set(elem.attrib) - set(('id', 'score', 'boolean-op')):
+            return None
+        exprs = []
+        for child in elem:
+            if child.tag != 'expression' or child.get('value-source') not in (None, 'literal'):
+                return None
+            exprs.append((child.get('attribute'), child.get('operation'), child.get('value'), child.get('type')))
+        return cls(elem.get('score'), elem.get('boolean-op'), exprs)
+
+    def norm(self):
+        return (score(self.score), self.boolean_op, tuple(self.expressions))
+
+    def element(self, rule_id):
+        elem = _element('rule', [('id', rule_id), ('score', self.score), ('boolean-op', self.boolean_op)])
+        for i, (attr, op, value, type_) in enumerate(self.expressions, 1):
+            elem.append(_element('expression', [('id', '%s-expr-%d' % (rule_id, i)), ('attribute', attr),
+                                                ('operation', op), ('value', value), ('type', type_)]))
+        return elem
+
+    def text(self):
+        exprs = (' %s ' % self.boolean_op).join(
+            ' '.join(v for v in (attr, op, value) if v is not None) + (' (%s)' % type_ if type_ else '')
+            for attr, op, value, type_ in self.expressions)
+        return 'score=%s %s' % (self.score, exprs)
 
 
 class Config(object):
@@ -378,9 +441,11 @@ def parse_config(text):
                 config.primitives[child.get('id')] = _read_primitive(child, elem.get('id'))
     constraints = root.find('constraints')
     for elem in (list(constraints) if constraints is not None else []):
+        attrs = dict((k, v) for k, v in elem.attrib.items() if k != 'id')
         if elem.tag in CONSTRAINT_TAGS and not list(elem):
-            attrs = dict((k, v) for k, v in elem.attrib.items() if k != 'id')
             config.constraints[elem.get('id')] = Constraint(elem.tag, elem.get('id'), attrs)
+        elif elem.tag == 'rsc_location' and len(elem) == 1 and Rule.read(elem[0]) is not None:
+            config.constraints[elem.get('id')] = Constraint(elem.tag, elem.get('id'), attrs, Rule.read(elem[0]))
     crm = root.find('crm_config')
     for cps in (crm.findall('cluster_property_set') if crm is not None else []):
         if cps.get('id') == CRM_CONFIG_SET:
@@ -444,8 +509,19 @@ class Desired(object):
             self.constraints[o['id']] = Constraint('rsc_order', o['id'], dict(attrs))
         for loc in locations:
             claim(loc['id'], 'rsc_location')
-            attrs = [('rsc', loc['rsc']), ('node', loc['node']), ('score', loc.get('score', 'INFINITY'))]
-            self.constraints[loc['id']] = Constraint('rsc_location', loc['id'], dict(attrs))
+            what = 'rsc_location %s' % loc['id']
+            if bool(loc.get('node')) == bool(loc.get('rule')):
+                raise ConfigError('%s: give either node (and score) or rule' % what)
+            if loc.get('rule'):
+                if loc.get('score') is not None:
+                    raise ConfigError('%s: the score of a rule-based location is the rule\'s (rule.score)' % what)
+                attrs = [('rsc', loc['rsc']), ('role', loc.get('role'))]
+                rule = Rule.desired(loc['rule'], what)
+            else:
+                attrs = [('rsc', loc['rsc']), ('node', loc['node']), ('score', loc.get('score') or 'INFINITY'),
+                         ('role', loc.get('role'))]
+                rule = None
+            self.constraints[loc['id']] = Constraint('rsc_location', loc['id'], dict(attrs), rule)
         resources = set(self.clones) | set(self.primitives)
         for con in self.constraints.values():
             for key in ('rsc', 'with-rsc', 'first', 'then'):

@@ -22,6 +22,14 @@ Pure: ``pair_objects()`` returns the options of the ``rdma.ha_storage.pacemaker_
   already running on the survivor is used at once when its target dies, instead of being
   recovered there first (measured in the lab: 9 s of a 25-31 s fencing).
 
+* unless ``fabric_monitor`` is false, a clone ``cl_fabric_<pair>`` of ``fabric_<pair>``
+  (``ocf:rdma_ha_storage:rdma_fabric``: the cluster role's agent sets the node attribute
+  ``rdma_fabric_active_ports`` to the number of the node's fabric ports that are ACTIVE), and per
+  volume a location ``loc_ms_drbd_<volume>_needs_fabric``: role Promoted, score
+  ``FABRIC_DOWN_SCORE`` where that attribute is below 1. So the pair moves, by a clean switchover
+  (demote, promote: the cluster is whole, nothing is fenced), when the Primary's initiators can no
+  longer reach it and the Secondary's fabric is up; when both fabrics are down it stays put.
+
 A pair without fencing is refused (``ModelError`` naming the pair) unless ``allow_no_fencing`` is
 set: then ``stonith-enabled=false`` and a warning that says why that is unsafe.
 
@@ -35,6 +43,14 @@ __metaclass__ = type
 DRBD_AGENT = 'ocf:linbit:drbd'
 EXPORT_AGENT = 'ocf:rdma_ha_storage:lio_srpt'
 EXPORT_CONFIG = '/etc/rdma-ha-storage/lio_srpt.json'
+FABRIC_AGENT = 'ocf:rdma_ha_storage:rdma_fabric'
+FABRIC_ATTRIBUTE = 'rdma_fabric_active_ports'
+# The promotion penalty of a node with no ACTIVE fabric port. ocf:linbit:drbd's promotion scores
+# (adjust_master_score "5 10 1000 10000") are 10000 for an UpToDate Primary and 1000 for an
+# UpToDate Secondary; a promotion priority below 0 is never promoted. -9500 leaves a cut-off
+# Primary 500: below a healthy Secondary's 1000 (the pair moves), above 0 (if the Secondary's
+# fabric is down too, its -8500 cannot be promoted and the Primary stays: no one gains by a move).
+FABRIC_DOWN_SCORE = '-9500'
 
 # drbd-utils scripts/drbd.ocf's advertised defaults (start 240, promote/demote/notify 90, stop 100)
 TIMINGS = {
@@ -50,6 +66,8 @@ TIMINGS = {
     'export_monitor_timeout': '20s',
     'export_start_timeout': '60s',
     'export_stop_timeout': '60s',
+    'fabric_monitor_interval': '5s',
+    'fabric_monitor_timeout': '20s',
 }
 
 
@@ -125,8 +143,33 @@ def fence_locations(stonith, nodes):
     return out
 
 
+def fabric_objects(pair_name, nodes, volumes, t, agent, primitives, clones, locations):
+    """The fabric monitor clone and the promotion rule of each volume (see the file's docstring)."""
+    ports = sorted(set('%s:%s' % (p['device'], p['port']) for node in nodes for p in node.get('ports') or []))
+    if not ports:
+        raise ModelError('ha pair %s: its nodes have no fabric ports: nothing tells the cluster whether the '
+                         'initiators can reach the Primary (declare the ports, or switch the fabric monitor off)'
+                         % pair_name)
+    rid = 'fabric_%s' % pair_name
+    primitives.append(dict(
+        id=rid, agent=agent, instance_attrs={'ports': ' '.join(ports), 'name': FABRIC_ATTRIBUTE}, meta_attrs={},
+        operations=[
+            dict(action='monitor', interval=t['fabric_monitor_interval'], timeout=t['fabric_monitor_timeout'],
+                 attrs={}),
+            dict(action='start', interval='0s', timeout='20s', attrs={}),
+            dict(action='stop', interval='0s', timeout='20s', attrs={}),
+        ]))
+    clones.append(dict(id='cl_%s' % rid, resource=rid, promotable=False, meta_attrs={}))
+    for volume in volumes:
+        clone = 'ms_drbd_%s' % volume['name']
+        locations.append(dict(id='loc_%s_needs_fabric' % clone, rsc=clone, role='Promoted', rule=dict(
+            score=FABRIC_DOWN_SCORE, boolean_op='and', expressions=[
+                dict(attribute=FABRIC_ATTRIBUTE, operation='lt', value='1', type='number')])))
+
+
 def pair_objects(ha_pair, fence_devices=(), allow_no_fencing=False, timings=None, crm_config=None,
-                 rsc_defaults=None, drbd_agent=DRBD_AGENT, export_agent=EXPORT_AGENT, export_config=EXPORT_CONFIG):
+                 rsc_defaults=None, drbd_agent=DRBD_AGENT, export_agent=EXPORT_AGENT, export_config=EXPORT_CONFIG,
+                 fabric_monitor=True, fabric_agent=FABRIC_AGENT):
     """The pacemaker_cib options for the slice's ha_pair (see the file's docstring).
 
     Returns a dict: primitives, clones, colocations, orders, locations, crm_config, rsc_defaults,
@@ -199,5 +242,7 @@ def pair_objects(ha_pair, fence_devices=(), allow_no_fencing=False, timings=None
             dict(action='start', interval='0s', timeout=t['export_start_timeout'], attrs={}),
             dict(action='stop', interval='0s', timeout=t['export_stop_timeout'], attrs={}),
         ]))
+    if fabric_monitor:
+        fabric_objects(name, ha_pair.get('nodes') or [], volumes, t, fabric_agent, primitives, clones, locations)
     return dict(primitives=primitives, clones=clones, colocations=colocations, orders=orders, locations=locations,
                 crm_config=properties, rsc_defaults=dict(rsc_defaults or {}), warnings=warnings)

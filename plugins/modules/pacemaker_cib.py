@@ -170,8 +170,11 @@ options:
         default: Mandatory
   locations:
     description:
-      - Location constraints of one resource on one node (no rules), such as a fence device kept off the node it
-        fences (O(locations[].score=-INFINITY)).
+      - Location constraints of one resource: on one node with a score, such as a fence device kept off the node it
+        fences (O(locations[].score=-INFINITY)); or by a rule on node attributes, such as a promotable clone's
+        promotion kept off a node whose fabric ports are down.
+      - A rule-based location is compared by its score, boolean operation and expressions (not by the ids of
+        the rule and expressions); a changed one is replaced whole.
     type: list
     elements: dict
     default: []
@@ -184,14 +187,53 @@ options:
         description: The resource placed (a clone by the clone's id).
         type: str
         required: true
+      role:
+        description:
+          - The role it applies to (C(Promoted) for a promotable clone's promoted instance); unset, every role.
+        type: str
       node:
-        description: The node's name.
+        description: The node's name. Exactly one of O(locations[].node) and O(locations[].rule).
         type: str
-        required: true
       score:
-        description: The score (C(-INFINITY) never runs O(locations[].rsc) on O(locations[].node)).
+        description:
+          - The score on O(locations[].node) (C(-INFINITY) never runs O(locations[].rsc) there). Default C(INFINITY).
+          - Not with O(locations[].rule), whose score is O(locations[].rule.score).
         type: str
-        default: INFINITY
+      rule:
+        description: The score applies on every node where this rule of node attributes holds.
+        type: dict
+        suboptions:
+          score:
+            description: The score added on the nodes where the rule holds (negative keeps the resource or role away).
+            type: str
+            required: true
+          boolean_op:
+            description: How the expressions combine.
+            type: str
+            choices: [and, or]
+            default: and
+          expressions:
+            description: Node-attribute expressions (C(attribute operation value)).
+            type: list
+            elements: dict
+            required: true
+            suboptions:
+              attribute:
+                description: The node attribute, such as one a resource agent sets with C(attrd_updater).
+                type: str
+                required: true
+              operation:
+                description: The comparison. An attribute a node does not have makes C(lt), C(gt), C(eq) ... false.
+                type: str
+                required: true
+                choices: [lt, gt, lte, gte, eq, ne, defined, not_defined]
+              value:
+                description: The value compared with (not with C(defined), C(not_defined)).
+                type: str
+              type:
+                description: How the values compare (C(number) for counts).
+                type: str
+                choices: [string, number, version]
   crm_config:
     description: Cluster properties (C(cib-bootstrap-options)), name to value, such as C(stonith-enabled). Others are left alone.
     type: dict
@@ -358,9 +400,21 @@ def build_module():
             locations=dict(type='list', elements='dict', default=[], options=dict(
                 id=dict(type='str', required=True),
                 rsc=dict(type='str', required=True),
-                node=dict(type='str', required=True),
-                score=dict(type='str', default='INFINITY'),
-            )),
+                role=dict(type='str'),
+                node=dict(type='str'),
+                score=dict(type='str'),
+                rule=dict(type='dict', options=dict(
+                    score=dict(type='str', required=True),
+                    boolean_op=dict(type='str', choices=['and', 'or'], default='and'),
+                    expressions=dict(type='list', elements='dict', required=True, options=dict(
+                        attribute=dict(type='str', required=True),
+                        operation=dict(type='str', required=True, choices=[
+                            'lt', 'gt', 'lte', 'gte', 'eq', 'ne', 'defined', 'not_defined']),
+                        value=dict(type='str'),
+                        type=dict(type='str', choices=['string', 'number', 'version']),
+                    )),
+                )),
+            ), mutually_exclusive=[['node', 'rule'], ['score', 'rule']], required_one_of=[['node', 'rule']]),
             crm_config=nvs,
             rsc_defaults=nvs,
             purge=dict(type='bool', default=False),

@@ -7,7 +7,7 @@ drill_report.py preflight < STATES
 
 drill_report.py report [--dir DIR] < DRILL
   The phases on the controller's clock, the writes, the verdict. DRILL is what the playbook gathered, as JSON:
-  kind ("power_cut" | "replication_cut"), pair, volume, initiator, nodes (the pair's two nodes),
+  kind ("power_cut" | "replication_cut" | "fabric_cut"), pair, volume, initiator, nodes (the pair's two nodes),
   cut {"node", "method", "time" (controller epoch), "netdev"}, primary_before, serving (the node
   that serves the volume after the drill), clocks {host: {"offset", "error"}} (clock_probe.py),
   writer_log (writer.py's log, text), check (check_writes.py on the serving node),
@@ -18,7 +18,8 @@ The report adds:
            that took over), target_lost, target_login (of that node's target), path_up (on the
            initiator), last_ack_before_cut, first_ack_after_cut; io_pause (the writer's
            longest wait from its last write before the cut on), io_resumed (that wait's end: the
-           first write acknowledged on the new path after a power cut); resynced (restore -> both UpToDate, no fence constraint)
+           first write acknowledged on the new path after a power cut); resynced (restore -> both UpToDate, no fence constraint);
+           after a fabric cut also demoted (the cut node's demotion: the switchover)
   problems what makes the drill fail: lost or corrupted writes, I/O errors, split brain, two
            Primaries, the wrong node serving
   passed   no problem
@@ -66,6 +67,8 @@ def phases(drill):
     if drill['kind'] == 'replication_cut':   # the cut node's own view of the lost link
         for phase in ('replication_lost', 'fence_peer'):
             out['%s_on_%s' % (phase, cut['node'])] = first(events, phase, cut['node'], clocks, t_cut)
+    if drill['kind'] == 'fabric_cut':   # a switchover: the cut node demotes before its peer promotes
+        out['demoted'] = first(events, 'demoted', cut['node'], clocks, t_cut)
     out['promoted'] = first(events, 'promoted', taker, clocks, t_cut)
     out['export_started'] = first(events, 'op', taker, clocks, t_cut,
                                   'start operation for srpt_%s on %s: ok' % (drill['pair'], taker))
@@ -123,8 +126,19 @@ def problems(drill, survivor, written):
             found.append('two Primaries: %s was promoted while %s was Primary: %s'
                          % (survivor, drill['primary_before'], promotions[survivor][0]['text']))
     elif drill.get('serving') != survivor:
-        found.append('after the power cut of %s the volume is served by %s, not by its peer %s'
-                     % (drill['cut']['node'], drill.get('serving'), survivor))
+        found.append('after the %s of %s the volume is served by %s, not by its peer %s'
+                     % (drill['kind'].replace('_', ' '), drill['cut']['node'], drill.get('serving'), survivor))
+    if drill['kind'] == 'fabric_cut':
+        # the cluster is whole: a switchover, never a fence, and the demotion before the promotion
+        clocks, t_cut = drill.get('clocks') or {}, drill['cut']['time']
+        demoted = first(drill.get('events') or {}, 'demoted', drill['cut']['node'], clocks, t_cut)
+        promoted = first(drill.get('events') or {}, 'promoted', survivor, clocks, t_cut)
+        if promoted is not None and (demoted is None or demoted > promoted):
+            found.append('two Primaries: %s was promoted before %s was demoted' % (survivor, drill['cut']['node']))
+        fenced = first(drill.get('events') or {}, 'fence_requested', survivor, clocks, t_cut)
+        if fenced is not None:
+            found.append('%s asked to fence %s after a fabric cut, though the cluster was whole'
+                         % (survivor, drill['cut']['node']))
     return found
 
 

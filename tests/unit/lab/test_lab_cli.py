@@ -35,5 +35,6 @@ def test_parser_knows_the_cluster_manager_and_the_drill():
     assert p.parse_args(["run", "--cluster-manager", "none"]).cluster_manager == "none"
     a = p.parse_args(["drill", "--count", "20"])
     assert (a.count, a.kind, a.func) == (20, "power_cut", cli.cmd_drill)
+    assert p.parse_args(["drill", "--kind", "fabric_cut"]).kind == "fabric_cut"
     with pytest.raises(SystemExit):
-        p.parse_args(["drill", "--kind", "fabric_cut"])
+        p.parse_args(["drill", "--kind", "cable_cut"])

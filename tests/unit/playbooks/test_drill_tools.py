@@ -239,6 +239,21 @@ def test_the_io_pause_of_a_replication_cut_comes_after_the_cut():
     assert r['phases']['io_resumed'] == 8.5
 
 
+def test_a_fabric_cut_is_a_switchover_the_demotion_before_the_promotion():
+    def line(t, unit, message):
+        return json.dumps({'__REALTIME_TIMESTAMP': str(int(t * 1e6)), 'SYSLOG_IDENTIFIER': unit, 'MESSAGE': message})
+    events = {
+        'storage-a': {'events': drill_events.events_from([line(1004.0, 'kernel', 'block drbd0: role( Primary -> Secondary ) ')])},
+        'storage-b': {'events': drill_events.events_from([
+            line(1005.0, 'kernel', 'block drbd0: role( Secondary -> Primary ) '),
+            line(1007.0, 'pacemaker-controld', 'Result of start operation for srpt_lab on storage-b: ok')])},
+    }
+    r = drill_report.report(drill(kind='fabric_cut', events=events, clocks={}))
+    assert r['passed'], r['problems']
+    assert r['phases']['demoted'] == 4.5 and r['phases']['promoted'] == 5.5 and r['phases']['export_started'] == 7.5
+    assert r['phases']['fence_requested'] is None
+
+
 def test_a_write_acknowledged_just_after_the_cut_is_not_the_takeover():
     # the old Primary acknowledged a write in flight 0.04 s after the cut; the new path's first is at 175 s
     log = '0 1.0 1000.0 ok\n1 1.1 1001.46 ok\n2 176.0 1176.6 ok\n3 176.1 1176.7 ok\n'
@@ -255,6 +270,10 @@ def test_a_write_acknowledged_just_after_the_cut_is_not_the_takeover():
     ({'writer_log': '0 10.0 990.0 ok\n'}, 'no write was acknowledged after the cut'),
     ({'kind': 'replication_cut', 'serving': 'storage-a'}, 'two Primaries: storage-b was promoted'),
     ({'kind': 'replication_cut'}, 'moved to storage-b on a replication cut'),
+    ({'kind': 'fabric_cut', 'serving': 'storage-a'}, 'after the fabric cut of storage-a the volume is served by storage-a'),
+    # JOURNAL[:5]: storage-b fenced storage-a and was promoted, and storage-a never demoted
+    ({'kind': 'fabric_cut'}, 'two Primaries: storage-b was promoted before storage-a was demoted'),
+    ({'kind': 'fabric_cut'}, 'storage-b asked to fence storage-a after a fabric cut'),
 ])
 def test_report_names_what_failed(change, problem):
     r = drill_report.report(drill(**change))

@@ -33,7 +33,9 @@ def drill(tmp_path, f, extra=None, hosts=HOSTS):
 
 
 @pytest.mark.parametrize('manager, extra, hosts, message', [
-    ('pacemaker', {'drill_kind': 'fabric_cut'}, HOSTS, 'drill_kind is fabric_cut (one of power_cut, replication_cut)'),
+    ('pacemaker', {'drill_kind': 'cable_cut'}, HOSTS,
+     'drill_kind is cable_cut (one of power_cut, replication_cut, fabric_cut)'),
+    ('pacemaker', {'drill_kind': 'fabric_cut'}, HOSTS, "drill_kind fabric_cut needs the lab's controls"),
     ('pacemaker', {'drill_pair': 'pair9'}, HOSTS, 'drill_pair: no HA pair named pair9 in rdma_fabric.ha_pairs (known: pair1)'),
     ('none', {}, HOSTS, 'ha pair pair1: cluster_manager is none; the drill tests the cluster'),
     ('pacemaker', {'drill_volume': 'vol7'}, HOSTS, 'drill_volume: ha pair pair1 has no volume vol7'),

@@ -279,7 +279,7 @@ def test_location_constraints_the_options_do_not_name_are_kept_even_by_purge():
     text = fixture('cib-configured.xml').replace('<constraints>', OPERATOR_LOCATIONS)
     config = pcmk.parse_config(text)
     assert config.constraints['cli-ban-srpt_pair1-on-crec-a'].kind == 'rsc_location'
-    assert 'drbd-fence-by-handler-vol0-ms_drbd_vol0' not in config.constraints  # a rule: not read
+    assert 'drbd-fence-by-handler-vol0-ms_drbd_vol0' not in config.constraints  # role on its rule: not read
     spec = copy.deepcopy(STANDIN)
     assert pcmk.plan(config, desired(spec), purge=True) == []
     assert 'cli-ban' not in pcmk.describe(config, desired(spec), purge=True)
@@ -301,6 +301,56 @@ def test_a_named_location_is_created_once_and_its_score_spellings_are_equal():
     assert sentences(pcmk.plan(pcmk.parse_config(moved), desired(spec))) == [
         'rsc_location loc_srpt_pair1_avoids_crec-a: replace (rsc_location loc_srpt_pair1_avoids_crec-a node=crec-a '
         'rsc=srpt_pair1 score=-INFINITY)']
+
+
+FABRIC_RULE = dict(id='loc_ms_drbd_vol0_needs_fabric', rsc='ms_drbd_vol0', role='Promoted', rule=dict(
+    score='-9500', boolean_op='and', expressions=[
+        dict(attribute='rdma_fabric_active_ports', operation='lt', value='1', type='number')]))
+
+
+def test_a_rule_location_is_created_with_its_rule_and_read_back_equal():
+    spec = copy.deepcopy(STANDIN)
+    spec['locations'] = [copy.deepcopy(FABRIC_RULE)]
+    actions = pcmk.plan(live('cib-configured.xml'), desired(spec))
+    assert sentences(actions) == ['rsc_location loc_ms_drbd_vol0_needs_fabric: create']
+    xml = actions[0].args[-1]
+    assert xml == ('<rsc_location id="loc_ms_drbd_vol0_needs_fabric" role="Promoted" rsc="ms_drbd_vol0">'
+                   '<rule id="loc_ms_drbd_vol0_needs_fabric-rule" score="-9500" boolean-op="and">'
+                   '<expression id="loc_ms_drbd_vol0_needs_fabric-rule-expr-1" attribute="rdma_fabric_active_ports" '
+                   'operation="lt" value="1" type="number" /></rule></rsc_location>')
+    # what cibadmin keeps (other ids, the old role name, attributes in another order) is equal
+    text = fixture('cib-configured.xml').replace('<constraints>', '<constraints>' + xml.replace(
+        'role="Promoted"', 'role="Master"').replace('-rule-expr-1', '-e1').replace(' />', '/>'))
+    assert pcmk.plan(pcmk.parse_config(text), desired(spec)) == []
+    assert 'rule: score=-9500 rdma_fabric_active_ports lt 1 (number)' in pcmk.describe(
+        pcmk.parse_config(text), desired(spec))
+
+
+def test_a_changed_rule_replaces_the_location_whole():
+    spec = copy.deepcopy(STANDIN)
+    spec['locations'] = [copy.deepcopy(FABRIC_RULE)]
+    xml = pcmk.plan(live('cib-configured.xml'), desired(spec))[0].args[-1]
+    text = fixture('cib-configured.xml').replace('<constraints>', '<constraints>' + xml.replace('-9500', '-5000'))
+    actions = pcmk.plan(pcmk.parse_config(text), desired(spec))
+    assert sentences(actions) == [
+        'rsc_location loc_ms_drbd_vol0_needs_fabric: replace (rsc_location loc_ms_drbd_vol0_needs_fabric '
+        'role=Promoted rsc=ms_drbd_vol0 rule: score=-9500 rdma_fabric_active_ports lt 1 (number))']
+    assert actions[0].args[:3] == ['--replace', '--scope', 'constraints']
+
+
+@pytest.mark.parametrize('change, message', [
+    (dict(node='crec-a'), 'give either node \\(and score\\) or rule'),
+    (dict(score='100'), "the score of a rule-based location is the rule's"),
+    (dict(rule=dict(score='-1', expressions=[])), 'the rule has no expression'),
+    (dict(rule=dict(score='-1', expressions=[dict(attribute='a', operation='lt')])), 'expression on a: operation lt needs a value'),
+])
+def test_a_rule_location_refuses_what_does_not_fit(change, message):
+    spec = copy.deepcopy(STANDIN)
+    loc = copy.deepcopy(FABRIC_RULE)
+    loc.update(change)
+    spec['locations'] = [loc]
+    with pytest.raises(pcmk.ConfigError, match='rsc_location loc_ms_drbd_vol0_needs_fabric: ' + message):
+        pcmk.Desired(**spec)
 
 
 def test_a_location_must_name_a_resource_of_the_options():

@@ -47,8 +47,8 @@ def test_a_clone_per_volume_one_export_and_its_constraints():
     volumes = [v['name'] for v in ha_pair['volumes']]
     assert volumes  # the example has volumes
     export = 'srpt_%s' % ha_pair['name']
-    assert [c['id'] for c in out['clones']] == ['ms_drbd_%s' % v for v in volumes]
-    for clone in out['clones']:
+    assert [c['id'] for c in out['clones']] == ['ms_drbd_%s' % v for v in volumes] + ['cl_fabric_%s' % ha_pair['name']]
+    for clone in out['clones'][:-1]:
         assert clone['promotable'] is True
         assert clone['meta_attrs'] == {'notify': True, 'promoted-max': 1, 'promoted-node-max': 1, 'clone-max': 2,
                                        'clone-node-max': 1}
@@ -95,10 +95,44 @@ def test_each_fence_device_is_kept_off_the_one_node_it_fences():
     devices += [dict(id='fence_pdu', agent='stonith:fence_apc', instance_attrs={'pcmk_host_list': ','.join(nodes)}),
                 dict(id='fence_other', agent='stonith:fence_ipmilan', instance_attrs={'pcmk_host_list': 'elsewhere'}),
                 dict(id='fence_dynamic', agent='stonith:fence_ipmilan', instance_attrs={})]
-    out = pm.pair_objects(ha_pair, devices)
+    out = pm.pair_objects(ha_pair, devices, fabric_monitor=False)
     assert out['locations'] == [dict(id='loc_fence_%s_avoids_%s' % (n, n), rsc='fence_%s' % n, node=n,
                                      score='-INFINITY') for n in nodes]
-    assert pm.pair_objects(ha_pair, [], allow_no_fencing=True)['locations'] == []
+    assert pm.pair_objects(ha_pair, [], allow_no_fencing=True, fabric_monitor=False)['locations'] == []
+
+
+def test_the_fabric_monitor_runs_everywhere_and_keeps_the_promotion_off_a_cut_off_node():
+    ha_pair = pair()
+    name = ha_pair['name']
+    out = pm.pair_objects(ha_pair, REDFISH)
+    ports = sorted(set('%s:%s' % (p['device'], p['port']) for n in ha_pair['nodes'] for p in n['ports']))
+    assert ports  # the example's storage nodes have ports
+    prims = dict((p['id'], p) for p in out['primitives'])
+    assert prims['fabric_%s' % name]['agent'] == 'ocf:rdma_ha_storage:rdma_fabric'
+    assert prims['fabric_%s' % name]['instance_attrs'] == {'ports': ' '.join(ports),
+                                                            'name': 'rdma_fabric_active_ports'}
+    assert [(o['action'], o['interval']) for o in prims['fabric_%s' % name]['operations']][0] == ('monitor', '5s')
+    assert out['clones'][-1] == dict(id='cl_fabric_%s' % name, resource='fabric_%s' % name, promotable=False,
+                                     meta_attrs={})
+    rules = [loc for loc in out['locations'] if 'rule' in loc]
+    assert rules == [dict(id='loc_ms_drbd_%s_needs_fabric' % v['name'], rsc='ms_drbd_%s' % v['name'], role='Promoted',
+                          rule=dict(score='-9500', boolean_op='and', expressions=[dict(
+                              attribute='rdma_fabric_active_ports', operation='lt', value='1', type='number')]))
+                     for v in ha_pair['volumes']]
+    # the penalty moves a Primary (10000) below an UpToDate Secondary (1000), and keeps it above 0
+    assert 10000 + int(pm.FABRIC_DOWN_SCORE) < 1000 and 10000 + int(pm.FABRIC_DOWN_SCORE) > 0
+    off = pm.pair_objects(ha_pair, REDFISH, fabric_monitor=False)
+    assert 'fabric_%s' % name not in [p['id'] for p in off['primitives']]
+    assert not [loc for loc in off['locations'] if 'rule' in loc]
+
+
+def test_a_pair_without_fabric_ports_cannot_have_the_monitor():
+    ha_pair = pair()
+    for node in ha_pair['nodes']:
+        node['ports'] = []
+    with pytest.raises(pm.ModelError, match='ha pair %s: its nodes have no fabric ports' % ha_pair['name']):
+        pm.pair_objects(ha_pair, REDFISH)
+    assert pm.pair_objects(ha_pair, REDFISH, fabric_monitor=False)
 
 
 def test_no_fencing_is_an_error_naming_the_pair():
@@ -165,7 +199,7 @@ def test_the_translation_is_a_no_op_on_the_cib_the_role_made():
     ha_pair = slices.host_slice(scenario['rdma_fabric'], 'cluster-stor-a')['ha_pair']
     out = pm.pair_objects(ha_pair, [], allow_no_fencing=scenario['cluster_allow_no_fencing'],
                           drbd_agent=scenario['cluster_drbd_agent'], export_agent=scenario['cluster_export_agent'],
-                          rsc_defaults={'resource-stickiness': 100})
+                          rsc_defaults={'resource-stickiness': 100}, fabric_monitor=scenario['cluster_fabric_monitor'])
     desired = pcmk.Desired(out['primitives'], out['clones'], out['colocations'], out['orders'], out['crm_config'],
                            out['rsc_defaults'], out['locations'])
     with open(os.path.join(FIXTURES, 'pacemaker', 'cib-role-pair1.xml')) as handle:
