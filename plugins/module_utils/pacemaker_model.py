@@ -46,10 +46,12 @@ EXPORT_CONFIG = '/etc/rdma-ha-storage/lio_srpt.json'
 FABRIC_AGENT = 'ocf:rdma_ha_storage:rdma_fabric'
 FABRIC_ATTRIBUTE = 'rdma_fabric_active_ports'
 # The promotion penalty of a node with no ACTIVE fabric port. ocf:linbit:drbd's promotion scores
-# (adjust_master_score "5 10 1000 10000") are 10000 for an UpToDate Primary and 1000 for an
-# UpToDate Secondary; a promotion priority below 0 is never promoted. -9500 leaves a cut-off
-# Primary 500: below a healthy Secondary's 1000 (the pair moves), above 0 (if the Secondary's
-# fabric is down too, its -8500 cannot be promoted and the Primary stays: no one gains by a move).
+# (adjust_master_score "0 10 1000 10000"): 10000 for an UpToDate Primary and for an UpToDate
+# Secondary that knows its peer's disk (Connected), 1000 for one that does not, 10 for a node
+# whose own disk is not UpToDate. Pacemaker never promotes a negative promotion priority and, on
+# a tie, keeps the instance that is promoted. -9500 leaves a cut-off node 500: below an UpToDate
+# Secondary's 10000 or 1000 (the pair moves), above a syncing one's 10 (it stays), above 0 (both
+# cut off: 500 each, the Primary stays; no one gains by a move).
 FABRIC_DOWN_SCORE = '-9500'
 
 # drbd-utils scripts/drbd.ocf's advertised defaults (start 240, promote/demote/notify 90, stop 100)
