@@ -24,9 +24,9 @@ Pure: ``pair_objects()`` returns the options of the ``rdma.ha_storage.pacemaker_
 
 * unless ``fabric_monitor`` is false, a clone ``cl_fabric_<pair>`` of ``fabric_<pair>``
   (``ocf:rdma_ha_storage:rdma_fabric``: the cluster role's agent sets the node attribute
-  ``rdma_fabric_active_ports`` to the number of the node's fabric ports that are ACTIVE), and per
-  volume a location ``loc_ms_drbd_<volume>_needs_fabric``: role Promoted, score
-  ``FABRIC_DOWN_SCORE`` where that attribute is below 1. So the pair moves, by a clean switchover
+  ``rdma_fabric_active_ports`` to the number of the node's fabric ports that are ACTIVE), and a
+  location ``loc_srpt_<pair>_needs_fabric`` of the export: score ``FABRIC_DOWN_SCORE`` where that
+  attribute is below 1 (the export's colocation with the promoted instances moves them too). So the pair moves, by a clean switchover
   (demote, promote: the cluster is whole, nothing is fenced), when the Primary's initiators can no
   longer reach it and the Secondary's fabric is up; when both fabrics are down it stays put.
 
@@ -45,7 +45,8 @@ EXPORT_AGENT = 'ocf:rdma_ha_storage:lio_srpt'
 EXPORT_CONFIG = '/etc/rdma-ha-storage/lio_srpt.json'
 FABRIC_AGENT = 'ocf:rdma_ha_storage:rdma_fabric'
 FABRIC_ATTRIBUTE = 'rdma_fabric_active_ports'
-# The promotion penalty of a node with no ACTIVE fabric port. ocf:linbit:drbd's promotion scores
+# The export's penalty on a node with no ACTIVE fabric port; through the export's colocation with
+# the promoted instances it moves the promotion. ocf:linbit:drbd's promotion scores
 # (adjust_master_score "0 10 1000 10000"): 10000 for an UpToDate Primary and for an UpToDate
 # Secondary that knows its peer's disk (Connected), 1000 for one that does not, 10 for a node
 # whose own disk is not UpToDate. Pacemaker never promotes a negative promotion priority and, on
@@ -162,11 +163,12 @@ def fabric_objects(pair_name, nodes, volumes, t, agent, primitives, clones, loca
             dict(action='stop', interval='0s', timeout='20s', attrs={}),
         ]))
     clones.append(dict(id='cl_%s' % rid, resource=rid, promotable=False, meta_attrs={}))
-    for volume in volumes:
-        clone = 'ms_drbd_%s' % volume['name']
-        locations.append(dict(id='loc_%s_needs_fabric' % clone, rsc=clone, role='Promoted', rule=dict(
-            score=FABRIC_DOWN_SCORE, boolean_op='and', expressions=[
-                dict(attribute=FABRIC_ATTRIBUTE, operation='lt', value='1', type='number')])))
+    # On the export, not on the clones' Promoted role: Pacemaker 2.1.5 applies a role-bound location
+    # to the instance's placement too, and stops the demoted instance (crm_simulate, the lab).
+    export = 'srpt_%s' % pair_name
+    locations.append(dict(id='loc_%s_needs_fabric' % export, rsc=export, rule=dict(
+        score=FABRIC_DOWN_SCORE, boolean_op='and', expressions=[
+            dict(attribute=FABRIC_ATTRIBUTE, operation='lt', value='1', type='number')])))
 
 
 def pair_objects(ha_pair, fence_devices=(), allow_no_fencing=False, timings=None, crm_config=None,
