@@ -170,9 +170,9 @@ options:
         default: Mandatory
   locations:
     description:
-      - Location constraints of one resource: on one node with a score, such as a fence device kept off the node it
-        fences (O(locations[].score=-INFINITY)); or by a rule on node attributes, such as a promotable clone's
-        promotion kept off a node whose fabric ports are down.
+      - Location constraints of one resource, on one node with a score, such as a fence device kept off the node it
+        fences (O(locations[].score=-INFINITY)); or by a rule on node attributes, such as the SRP export kept off a
+        node whose fabric ports are down.
       - A rule-based location is compared by its score, boolean operation and expressions (not by the ids of
         the rule and expressions); a changed one is replaced whole.
     type: list
