@@ -111,10 +111,10 @@ def test_a_failing_attrd_updater_fails_the_monitor(bed):
     port, run = bed
     port('rxe0:1', '4: ACTIVE')
     assert run('start')[0].returncode == 0
-    proc, _ = run('monitor', FAKE_ATTRD_RC='1')
+    proc = run('monitor', FAKE_ATTRD_RC='1')[0]
     assert proc.returncode == 1 and 'attrd_updater' in proc.stderr and 'failed (rc 1)' in proc.stderr
 
 
 def test_unknown_actions_are_unimplemented(bed):
-    _, run = bed
+    run = bed[1]
     assert run('promote')[0].returncode == 3

@@ -109,8 +109,7 @@ def test_the_fabric_monitor_runs_everywhere_and_keeps_the_promotion_off_a_cut_of
     assert ports  # the example's storage nodes have ports
     prims = dict((p['id'], p) for p in out['primitives'])
     assert prims['fabric_%s' % name]['agent'] == 'ocf:rdma_ha_storage:rdma_fabric'
-    assert prims['fabric_%s' % name]['instance_attrs'] == {'ports': ' '.join(ports),
-                                                            'name': 'rdma_fabric_active_ports'}
+    assert prims['fabric_%s' % name]['instance_attrs'] == {'ports': ' '.join(ports), 'name': 'rdma_fabric_active_ports'}
     assert [(o['action'], o['interval']) for o in prims['fabric_%s' % name]['operations']][0] == ('monitor', '5s')
     assert out['clones'][-1] == dict(id='cl_fabric_%s' % name, resource='fabric_%s' % name, promotable=False,
                                      meta_attrs={})
