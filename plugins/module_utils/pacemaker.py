@@ -442,10 +442,9 @@ def parse_config(text):
     constraints = root.find('constraints')
     for elem in (list(constraints) if constraints is not None else []):
         attrs = dict((k, v) for k, v in elem.attrib.items() if k != 'id')
-        if elem.tag in CONSTRAINT_TAGS and not list(elem):
-            config.constraints[elem.get('id')] = Constraint(elem.tag, elem.get('id'), attrs)
-        elif elem.tag == 'rsc_location' and len(elem) == 1 and Rule.read(elem[0]) is not None:
-            config.constraints[elem.get('id')] = Constraint(elem.tag, elem.get('id'), attrs, Rule.read(elem[0]))
+        rule = Rule.read(elem[0]) if elem.tag == 'rsc_location' and len(elem) == 1 else None
+        if elem.tag in CONSTRAINT_TAGS and (not list(elem) or rule is not None):
+            config.constraints[elem.get('id')] = Constraint(elem.tag, elem.get('id'), attrs, rule)
     crm = root.find('crm_config')
     for cps in (crm.findall('cluster_property_set') if crm is not None else []):
         if cps.get('id') == CRM_CONFIG_SET:

@@ -26,9 +26,10 @@ Pure: ``pair_objects()`` returns the options of the ``rdma.ha_storage.pacemaker_
   (``ocf:rdma_ha_storage:rdma_fabric``: the cluster role's agent sets the node attribute
   ``rdma_fabric_active_ports`` to the number of the node's fabric ports that are ACTIVE), and a
   location ``loc_srpt_<pair>_needs_fabric`` of the export: score ``FABRIC_DOWN_SCORE`` where that
-  attribute is below 1 (the export's colocation with the promoted instances moves them too). So the pair moves, by a clean switchover
-  (demote, promote: the cluster is whole, nothing is fenced), when the Primary's initiators can no
-  longer reach it and the Secondary's fabric is up; when both fabrics are down it stays put.
+  attribute is below 1 (the export's colocation with the promoted instances moves them too). So
+  the pair moves, by a clean switchover (demote, promote: the cluster is whole, nothing is
+  fenced), when the Primary's initiators can no longer reach it and the Secondary's fabric is up;
+  when both fabrics are down it stays put.
 
 A pair without fencing is refused (``ModelError`` naming the pair) unless ``allow_no_fencing`` is
 set: then ``stonith-enabled=false`` and a warning that says why that is unsafe.
@@ -46,13 +47,10 @@ EXPORT_CONFIG = '/etc/rdma-ha-storage/lio_srpt.json'
 FABRIC_AGENT = 'ocf:rdma_ha_storage:rdma_fabric'
 FABRIC_ATTRIBUTE = 'rdma_fabric_active_ports'
 # The export's penalty on a node with no ACTIVE fabric port; through the export's colocation with
-# the promoted instances it moves the promotion. ocf:linbit:drbd's promotion scores
-# (adjust_master_score "0 10 1000 10000"): 10000 for an UpToDate Primary and for an UpToDate
-# Secondary that knows its peer's disk (Connected), 1000 for one that does not, 10 for a node
-# whose own disk is not UpToDate. Pacemaker never promotes a negative promotion priority and, on
-# a tie, keeps the instance that is promoted. -9500 leaves a cut-off node 500: below an UpToDate
-# Secondary's 10000 or 1000 (the pair moves), above a syncing one's 10 (it stays), above 0 (both
-# cut off: 500 each, the Primary stays; no one gains by a move).
+# the promoted instances it moves the promotion. Below ocf:linbit:drbd's 10000 for an UpToDate
+# node (Primary, or Secondary Connected), so the promoted instances' scores still count. In the
+# lab (crm_simulate on the live CIB, 2026-12-03): the Primary's fabric down -> demote, promote the
+# peer, move the export; both fabrics down -> nothing (equal penalties, stickiness keeps it).
 FABRIC_DOWN_SCORE = '-9500'
 
 # drbd-utils scripts/drbd.ocf's advertised defaults (start 240, promote/demote/notify 90, stop 100)
@@ -146,8 +144,8 @@ def fence_locations(stonith, nodes):
     return out
 
 
-def fabric_objects(pair_name, nodes, volumes, t, agent, primitives, clones, locations):
-    """The fabric monitor clone and the promotion rule of each volume (see the file's docstring)."""
+def fabric_objects(pair_name, export_id, nodes, t, agent, primitives, clones, locations):
+    """The fabric monitor clone and the export's rule on its attribute (see the file's docstring)."""
     ports = sorted(set('%s:%s' % (p['device'], p['port']) for node in nodes for p in node.get('ports') or []))
     if not ports:
         raise ModelError('ha pair %s: its nodes have no fabric ports: nothing tells the cluster whether the '
@@ -165,8 +163,7 @@ def fabric_objects(pair_name, nodes, volumes, t, agent, primitives, clones, loca
     clones.append(dict(id='cl_%s' % rid, resource=rid, promotable=False, meta_attrs={}))
     # On the export, not on the clones' Promoted role: Pacemaker 2.1.5 applies a role-bound location
     # to the instance's placement too, and stops the demoted instance (crm_simulate, the lab).
-    export = 'srpt_%s' % pair_name
-    locations.append(dict(id='loc_%s_needs_fabric' % export, rsc=export, rule=dict(
+    locations.append(dict(id='loc_%s_needs_fabric' % export_id, rsc=export_id, rule=dict(
         score=FABRIC_DOWN_SCORE, boolean_op='and', expressions=[
             dict(attribute=FABRIC_ATTRIBUTE, operation='lt', value='1', type='number')])))
 
@@ -247,6 +244,6 @@ def pair_objects(ha_pair, fence_devices=(), allow_no_fencing=False, timings=None
             dict(action='stop', interval='0s', timeout=t['export_stop_timeout'], attrs={}),
         ]))
     if fabric_monitor:
-        fabric_objects(name, ha_pair.get('nodes') or [], volumes, t, fabric_agent, primitives, clones, locations)
+        fabric_objects(name, export_id, ha_pair.get('nodes') or [], t, fabric_agent, primitives, clones, locations)
     return dict(primitives=primitives, clones=clones, colocations=colocations, orders=orders, locations=locations,
                 crm_config=properties, rsc_defaults=dict(rsc_defaults or {}), warnings=warnings)
