@@ -4,6 +4,7 @@ what the roles deployed (DRBD, LIO, SRP, multipath, cluster) for the summary."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -168,8 +169,25 @@ def validate_model() -> tuple[str, list[str]]:
     return ("ok" if not errors else "errors"), list(errors)
 
 
+def lab_strategy_env(environ: dict[str, str]) -> dict[str, str]:
+    """ANSIBLE_STRATEGY(_PLUGINS) of the lab's executor (docs/lab.md, "The lab's executor"): Mitogen's
+    linear strategy from this venv unless RDMA_LAB_STRATEGY says otherwise (linear: Ansible's own)."""
+    strategy = environ.get("RDMA_LAB_STRATEGY") or "mitogen_linear"
+    if not strategy.startswith("mitogen"):
+        return {"ANSIBLE_STRATEGY": strategy}
+    plugins = environ.get("RDMA_LAB_STRATEGY_PLUGINS", "")
+    if not Path(plugins, f"{strategy}.py").is_file():
+        spec = importlib.util.find_spec("ansible_mitogen")
+        plugins = str(Path(spec.origin).parent / "plugins" / "strategy") if spec and spec.origin else ""
+    if not Path(plugins, f"{strategy}.py").is_file():
+        raise runtime.LabError(f"the lab's executor {strategy} is not installed in {Path(sys.executable).parent.parent} "
+                               "(Mitogen): run `make setup`, or set RDMA_LAB_STRATEGY=linear for Ansible's own")
+    return {"ANSIBLE_STRATEGY": strategy, "ANSIBLE_STRATEGY_PLUGINS": plugins}
+
+
 def ansible_env() -> dict[str, str]:
     env = dict(os.environ)
+    env.update(lab_strategy_env(env))
     env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(config.CACHE / "collections"))
     env.setdefault("ANSIBLE_COLLECTIONS_SCAN_SYS_PATH", "false")
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"

@@ -142,6 +142,14 @@ def hosts(run_dir: Path, ssh_ports: dict[str, int], labctl: Path, secrets: dict[
             "ansible_control_path_dir": str(ssh_dir / "ansible"),
             "ansible_pipelining": True,
             "ansible_python_interpreter": "/usr/bin/python3",
+            # Said as variables too, because the lab's executor (Mitogen, docs/lab.md) reads these and
+            # not the ssh options above: no host key check (a new key every run), a connect timeout
+            # for a TCG guest that is busy (Mitogen's first connection starts its interpreter there),
+            # and a dead VM noticed in 20 s, as ServerAlive* above (its default is 300 s).
+            "ansible_host_key_checking": False,
+            "ansible_ssh_timeout": 60,
+            "mitogen_ssh_keepalive_interval": 5,
+            "mitogen_ssh_keepalive_count": 4,
             # The lab's controls (power cut, link cut, restart) for playbooks run on the controller:
             # ansible.builtin.command: argv: ["{{ rdma_lab_ctl }}", power-off, storage-a]
             "rdma_lab_ctl": str(labctl),

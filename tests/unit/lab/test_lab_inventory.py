@@ -67,6 +67,9 @@ def test_hosts_inventory_connection_vars(tmp_path):
     assert v["ansible_ssh_private_key_file"] == str(tmp_path / "ssh" / "id_ed25519")
     assert v["ansible_control_path_dir"].startswith(str(tmp_path))  # per-run ssh masters
     assert "StrictHostKeyChecking=no" in v["ansible_ssh_common_args"]
+    # the same for the lab's executor (Mitogen reads variables, not the ssh options)
+    assert v["ansible_host_key_checking"] is False and v["ansible_ssh_timeout"] == 60
+    assert (v["mitogen_ssh_keepalive_interval"], v["mitogen_ssh_keepalive_count"]) == (5, 4)
 
 
 def test_written_files_load_as_the_model(tmp_path):
