@@ -125,28 +125,32 @@ def test_parse_kv():
 
 
 # --- the lab's executor (docs/lab.md, "The lab's executor") -------------------------------------------
-def test_lab_executor_is_mitogen_from_this_venv_by_default():
-    env = checks.lab_strategy_env({})
+def test_lab_executor_is_ansibles_own_by_default():
+    assert checks.lab_strategy_env({}) == {"ANSIBLE_STRATEGY": "linear"}
+
+
+def test_lab_executor_mitogen_comes_from_this_venv():
+    env = checks.lab_strategy_env({"RDMA_LAB_STRATEGY": "mitogen_linear"})
     assert env["ANSIBLE_STRATEGY"] == "mitogen_linear"
     assert (Path(env["ANSIBLE_STRATEGY_PLUGINS"]) / "mitogen_linear.py").is_file()
 
 
-def test_lab_executor_opt_out_is_ansibles_own_linear():
+def test_lab_executor_linear_said_explicitly():
     assert checks.lab_strategy_env({"RDMA_LAB_STRATEGY": "linear"}) == {"ANSIBLE_STRATEGY": "linear"}
 
 
 def test_lab_executor_plugins_taken_from_env_when_they_are_there(tmp_path):
     (tmp_path / "mitogen_linear.py").write_text("")
-    env = checks.lab_strategy_env({"RDMA_LAB_STRATEGY_PLUGINS": str(tmp_path)})
+    env = checks.lab_strategy_env({"RDMA_LAB_STRATEGY": "mitogen_linear", "RDMA_LAB_STRATEGY_PLUGINS": str(tmp_path)})
     assert env == {"ANSIBLE_STRATEGY": "mitogen_linear", "ANSIBLE_STRATEGY_PLUGINS": str(tmp_path)}
 
 
 def test_lab_executor_missing_names_the_fix(monkeypatch):
     monkeypatch.setattr(checks.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(checks.runtime.LabError, match=r"make setup.*RDMA_LAB_STRATEGY=linear"):
-        checks.lab_strategy_env({"RDMA_LAB_STRATEGY_PLUGINS": "/nonexistent"})
+    with pytest.raises(checks.runtime.LabError, match=r"make setup.*unset RDMA_LAB_STRATEGY"):
+        checks.lab_strategy_env({"RDMA_LAB_STRATEGY": "mitogen_linear", "RDMA_LAB_STRATEGY_PLUGINS": "/nonexistent"})
 
 
 def test_ansible_env_carries_the_lab_executor(monkeypatch):
-    monkeypatch.setenv("RDMA_LAB_STRATEGY", "linear")
+    monkeypatch.delenv("RDMA_LAB_STRATEGY", raising=False)
     assert checks.ansible_env()["ANSIBLE_STRATEGY"] == "linear"
