@@ -175,10 +175,9 @@ def lab_strategy_env(environ: dict[str, str]) -> dict[str, str]:
     strategy = environ.get("RDMA_LAB_STRATEGY") or "linear"
     if not strategy.startswith("mitogen"):
         return {"ANSIBLE_STRATEGY": strategy}
-    plugins = environ.get("RDMA_LAB_STRATEGY_PLUGINS", "")
-    if not Path(plugins, f"{strategy}.py").is_file():
-        spec = importlib.util.find_spec("ansible_mitogen")
-        plugins = str(Path(spec.origin).parent / "plugins" / "strategy") if spec and spec.origin else ""
+    # the interpreter running the lab is the venv's: its ansible_mitogen is the one to use
+    spec = importlib.util.find_spec("ansible_mitogen")
+    plugins = str(Path(spec.origin).parent / "plugins" / "strategy") if spec and spec.origin else ""
     if not Path(plugins, f"{strategy}.py").is_file():
         raise runtime.LabError(f"the lab's executor {strategy} is not installed in {Path(sys.executable).parent.parent} "
                                "(Mitogen): run `make setup`, or unset RDMA_LAB_STRATEGY for Ansible's own")

@@ -139,16 +139,10 @@ def test_lab_executor_linear_said_explicitly():
     assert checks.lab_strategy_env({"RDMA_LAB_STRATEGY": "linear"}) == {"ANSIBLE_STRATEGY": "linear"}
 
 
-def test_lab_executor_plugins_taken_from_env_when_they_are_there(tmp_path):
-    (tmp_path / "mitogen_linear.py").write_text("")
-    env = checks.lab_strategy_env({"RDMA_LAB_STRATEGY": "mitogen_linear", "RDMA_LAB_STRATEGY_PLUGINS": str(tmp_path)})
-    assert env == {"ANSIBLE_STRATEGY": "mitogen_linear", "ANSIBLE_STRATEGY_PLUGINS": str(tmp_path)}
-
-
 def test_lab_executor_missing_names_the_fix(monkeypatch):
     monkeypatch.setattr(checks.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(checks.runtime.LabError, match=r"make setup.*unset RDMA_LAB_STRATEGY"):
-        checks.lab_strategy_env({"RDMA_LAB_STRATEGY": "mitogen_linear", "RDMA_LAB_STRATEGY_PLUGINS": "/nonexistent"})
+        checks.lab_strategy_env({"RDMA_LAB_STRATEGY": "mitogen_linear"})
 
 
 def test_ansible_env_carries_the_lab_executor(monkeypatch):
