@@ -1,6 +1,7 @@
 """lab/qemu.py command lines and lab/checks.py evaluation (no VM needed)."""
 import ipaddress
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -129,9 +130,22 @@ def test_lab_executor_is_ansibles_own_by_default():
     assert checks.lab_strategy_env({}) == {"ANSIBLE_STRATEGY": "linear"}
 
 
-def test_lab_executor_mitogen_comes_from_this_venv():
+def test_lab_executor_mitogen_comes_from_the_running_interpreter(tmp_path, monkeypatch):
+    # a stand-in ansible_mitogen on sys.path: the lookup, whichever venv runs the unit tests
+    strategy = tmp_path / "ansible_mitogen" / "plugins" / "strategy"
+    strategy.mkdir(parents=True)
+    (tmp_path / "ansible_mitogen" / "__init__.py").write_text("")
+    (strategy / "mitogen_linear.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "ansible_mitogen", raising=False)
     env = checks.lab_strategy_env({"RDMA_LAB_STRATEGY": "mitogen_linear"})
-    assert env["ANSIBLE_STRATEGY"] == "mitogen_linear"
+    assert env == {"ANSIBLE_STRATEGY": "mitogen_linear", "ANSIBLE_STRATEGY_PLUGINS": str(strategy)}
+
+
+def test_lab_executor_mitogen_is_in_the_dev_venv():
+    # the lab runs from .venv (requirements-dev.txt pins mitogen); .venv-lowest has no lab tools
+    pytest.importorskip("ansible_mitogen", reason="not the lab's venv (requirements-dev.txt)")
+    env = checks.lab_strategy_env({"RDMA_LAB_STRATEGY": "mitogen_linear"})
     assert (Path(env["ANSIBLE_STRATEGY_PLUGINS"]) / "mitogen_linear.py").is_file()
 
 
