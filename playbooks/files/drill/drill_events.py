@@ -17,6 +17,8 @@ failover, each with its time (the journal's receive time, epoch seconds):
 On the initiator (the srp_initiator role's login service, multipathd):
   target_lost       rdma-srp-login declared a logged-in target lost (its pings missed)
   target_login      rdma-srp-login's login to a target was accepted
+  login_trouble     rdma-srp-login: a login failed, waited long in the kernel, or kept failing (what
+                    a takeover's late or missing login shows)
   path_up           multipathd added a path to a map, or reinstated one
 Output: {"host", "since", "until", "events": [{"time", "phase", "unit", "text"}...] (oldest first),
 "first": {phase: time of its first event}}. Standard library only.
@@ -45,6 +47,8 @@ PHASES = (
     ('op', re.compile(r'Result of (start|stop|promote|demote) operation for \S+ on \S+: ')),
     ('target_lost', re.compile(r'^target \S+ \(\S+\): lost while logged in')),
     ('target_login', re.compile(r'^target \S+ \(.*\): login accepted$')),
+    ('login_trouble', re.compile(r'^target \S+ (\(.*\): login failed: |\(.*\): the login has been waiting for the kernel'
+                                 r'|that login took |\d+ logins failed in a row)')),
     ('path_up', re.compile(r': path added to devmap \S+|^\d+:\d+: reinstated$')),
 )
 MAX_EVENTS = 400

@@ -51,7 +51,10 @@ does) once it has been fail-fast for dev_loss_tmo seconds (never when that is of
 login pass logs in anew. A fail-fast port has no command in flight: ib_srp ended them all.
 
 Logins and resets run in worker threads (a login to a node that is starting can take seconds);
-the loop itself never blocks on them. SIGHUP reloads the configuration (a bad one is refused and
+the loop itself never blocks on them. A login still waiting in the kernel after SLOW_LOGIN seconds
+is said once (no other login to that target starts until it returns), and how long it took when it
+ends; the same failure again and again is summed up every FAILURES_SUMMED_EVERY seconds. The log
+says only changes otherwise, and a takeover's late login would leave no trace. SIGHUP reloads the configuration (a bad one is refused and
 the old one kept); SIGTERM removes the rule and the routes and ends.
 
   rdma-srp-login [--config FILE]          run the service (logs state changes on stdout)
@@ -92,6 +95,10 @@ ICMPV6_ECHO_REQUEST, ICMPV6_ECHO_REPLY = 128, 129
 PROTO_ICMP, PROTO_ICMPV6 = 1, 58
 
 EXIT_OK, EXIT_NOT_CONNECTED, EXIT_CONFIG = 0, 1, 2
+
+# seconds: a login that waits this long in the kernel is said; the same login failure is summed up this often
+SLOW_LOGIN = 5.0
+FAILURES_SUMMED_EVERY = 60.0
 
 DEFAULTS = {
     'interval': 1.0,
@@ -679,6 +686,10 @@ class TargetState(object):
         self.failing = {}        # host -> when its remote port was first seen fail-fast
         self.failures = 0        # logins refused in a row
         self.last_attempt = None
+        self.login_started = None   # when the running login was started (None: none running)
+        self.login_waiting_said = False
+        self.failed_since = None    # when the logins began to fail in a row
+        self.failures_said = None   # when the failures in a row were last summed up
         self.notes = {}          # last message per topic: only changes are logged
         self.misses_needed = 1   # ping.misses of the configuration
 
@@ -712,6 +723,7 @@ class Service(object):
         self.states = {}
         self.next_ping = 0.0
         self.next_login = 0.0
+        self.now = None
         self.versions = set()
         self.configure(config)
 
@@ -751,7 +763,9 @@ class Service(object):
 
     # ------------------------------------------------------------------ one step
     def step(self, now):
+        self.now = now
         self.collect()
+        self.watch_logins(now)
         pinging = self.config.ping['method'] != 'none'
         if pinging and now >= self.next_ping:
             self.next_ping = now + self.config.ping['interval']
@@ -769,12 +783,7 @@ class Service(object):
             if state is None:
                 continue
             if kind == 'login':
-                if exc is None or (isinstance(exc, OSError) and exc.errno == errno.EEXIST):
-                    state.failures = 0
-                    self.note(state, 'login', 'login accepted' if exc is None else 'already logged in (EEXIST)')
-                else:
-                    state.failures += 1
-                    self.note(state, 'login', 'login failed: %s; retrying' % describe_error(exc))
+                self.login_done(state, exc)
             elif kind == 'delete':
                 state.failing.pop(host, None)    # still there at the next pass: another dev_loss_tmo
                 if exc is None:
@@ -791,6 +800,44 @@ class Service(object):
                 else:
                     state.resets[host] = 'failed'
                     self.log('target %s: SCSI host %d reset failed: %s' % (name, host, describe_error(exc)))
+
+    def login_done(self, state, exc):
+        took = None
+        if state.login_started is not None and self.now is not None:
+            took = self.now - state.login_started
+        state.login_started = None
+        if took is not None and took >= SLOW_LOGIN:
+            # the kernel's connect waited (CM retries to a node that does not answer): the reason a
+            # takeover's login comes late, so it is said
+            self.log('target %s: that login took %.0f s in the kernel' % (state.target.name, took))
+        if exc is None or (isinstance(exc, OSError) and exc.errno == errno.EEXIST):
+            state.failures = 0
+            state.failed_since = state.failures_said = None
+            self.note(state, 'login', 'login accepted' if exc is None else 'already logged in (EEXIST)')
+            return
+        state.failures += 1
+        message = 'login failed: %s; retrying' % describe_error(exc)
+        if state.failures == 1 or state.failed_since is None:
+            state.failed_since = state.failures_said = self.now
+        if state.notes.get('login') != message:
+            self.note(state, 'login', message)
+            state.failures_said = self.now
+        elif self.now is not None and state.failures_said is not None and self.now - state.failures_said >= FAILURES_SUMMED_EVERY:
+            # the same refusal again and again (a standby): summed up now and then, so a journal
+            # shows the logins went on
+            state.failures_said = self.now
+            self.log('target %s: %d logins failed in a row in %.0f s (the last: %s); retrying' % (
+                state.target.name, state.failures, self.now - state.failed_since, describe_error(exc)))
+
+    def watch_logins(self, now):
+        """Say once per login when it has been waiting for the kernel for SLOW_LOGIN seconds."""
+        for state in self.states.values():
+            if state.login_started is None or state.login_waiting_said or now - state.login_started < SLOW_LOGIN:
+                continue
+            state.login_waiting_said = True
+            self.log('target %s (%s via %s): the login has been waiting for the kernel for over %.0f s (no answer '
+                     'from the node yet); no other login to it starts meanwhile' % (
+                         state.target.name, state.target.dest, os.path.basename(state.target.srp_host), SLOW_LOGIN))
 
     def ping(self):
         self.refresh()
@@ -885,6 +932,7 @@ class Service(object):
                                           'retrying' % target.srp_host)
                 continue
             state.last_attempt = now
+            state.login_started, state.login_waiting_said = now, False
             self.executor.start(('login', target.name, None), lambda target=target: self.kernel.add_target(target))
         self.collect()
 

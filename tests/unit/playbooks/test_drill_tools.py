@@ -170,6 +170,15 @@ INITIATOR_JOURNAL = [
     {'__REALTIME_TIMESTAMP': '1002500000', 'SYSLOG_IDENTIFIER': 'multipathd', 'MESSAGE': 'vol0: remaining active paths: 0'},
     {'__REALTIME_TIMESTAMP': '1003000000', 'SYSLOG_IDENTIFIER': 'rdma-srp-login',
      'MESSAGE': 'target storage-a (10.77.1.11:5555 via srp-rxe0-1): login accepted'},
+    {'__REALTIME_TIMESTAMP': '1003500000', 'SYSLOG_IDENTIFIER': 'rdma-srp-login',
+     'MESSAGE': 'target storage-b (10.77.1.12:5555 via srp-rxe0-1): login failed: Connection reset by peer (ECONNRESET); retrying'},
+    {'__REALTIME_TIMESTAMP': '1004000000', 'SYSLOG_IDENTIFIER': 'rdma-srp-login',
+     'MESSAGE': 'target storage-b (10.77.1.12:5555 via srp-rxe0-1): the login has been waiting for the kernel for over 5 s '
+                '(no answer from the node yet); no other login to it starts meanwhile'},
+    {'__REALTIME_TIMESTAMP': '1007900000', 'SYSLOG_IDENTIFIER': 'rdma-srp-login',
+     'MESSAGE': 'target storage-b: that login took 9 s in the kernel'},
+    {'__REALTIME_TIMESTAMP': '1007950000', 'SYSLOG_IDENTIFIER': 'rdma-srp-login',
+     'MESSAGE': 'target storage-b: 40 logins failed in a row in 60 s (the last: Connection reset by peer (ECONNRESET)); retrying'},
     {'__REALTIME_TIMESTAMP': '1008000000', 'SYSLOG_IDENTIFIER': 'rdma-srp-login',
      'MESSAGE': 'target storage-b (10.77.1.12:5555 via srp-rxe0-1): login accepted'},
     {'__REALTIME_TIMESTAMP': '1009000000', 'SYSLOG_IDENTIFIER': 'multipathd', 'MESSAGE': 'sdb [8:16]: path added to devmap vol0'},
@@ -179,8 +188,9 @@ INITIATOR_JOURNAL = [
 
 def test_drill_events_classifies_the_initiators_lines():
     events = drill_events.events_from([json.dumps(e) for e in INITIATOR_JOURNAL])
-    assert [e['phase'] for e in events] == ['target_lost', 'target_login', 'target_login', 'path_up', 'path_up']
-    assert events[0]['unit'] == 'rdma-srp-login' and events[3]['unit'] == 'multipathd'
+    assert [e['phase'] for e in events] == ['target_lost', 'target_login'] + ['login_trouble'] * 4 + [
+        'target_login', 'path_up', 'path_up']
+    assert events[0]['unit'] == 'rdma-srp-login' and events[7]['unit'] == 'multipathd'
 
 
 def test_drill_events_classifies_journal_lines():

@@ -247,6 +247,30 @@ class Rig(object):
         return self.state(name).target.key
 
 
+class HeldExecutor(login.InlineExecutor):
+    """Holds the jobs of the keys in ``held`` until release(): a login the kernel keeps waiting."""
+
+    def __init__(self):
+        super(HeldExecutor, self).__init__()
+        self.held = set()
+        self.waiting = {}
+
+    def busy(self, key):
+        return key in self.waiting
+
+    def start(self, key, job):
+        if key in self.waiting:
+            return False
+        if key[:2] in self.held:
+            self.waiting[key] = job
+            return True
+        return super(HeldExecutor, self).start(key, job)
+
+    def release(self, kind, name):
+        key = (kind, name, None)
+        super(HeldExecutor, self).start(key, self.waiting.pop(key))
+
+
 # ------------------------------------------------------------------------------------ state machine
 def test_first_pass_logs_in_every_answering_target():
     rig = Rig()
@@ -817,3 +841,49 @@ def test_a_failing_removal_is_logged_and_tried_again_after_dev_loss_tmo():
     rig.tick(1.0, times=25)
     assert len(tries) == 2 and 10 <= tries[1] - tries[0] <= 12, tries
     assert rig.said('target stor-a: SCSI host 5 could not be removed: Permission denied (EACCES)')
+
+
+# ------------------------------------------------------------------------------------ what a journal shows of the logins
+def test_a_login_waiting_in_the_kernel_is_said_once_and_its_time_when_it_ends():
+    rig = Rig()
+    executor = HeldExecutor()
+    rig.service.executor = executor
+    executor.held.add(('login', 'stor-b'))
+    rig.kernel.answers['stor-b'] = errno.EHOSTUNREACH
+    rig.tick(0.25, times=4)
+    assert rig.kernel.added == ['stor-a'] and not rig.said('waiting for the kernel')
+    rig.tick(1.0, times=8)                          # 9 s of waiting: said once, no second login meanwhile
+    waiting = rig.said('stor-b (10.0.0.12:5555 via srp-rxe0-1): the login has been waiting for the kernel for over 5 s')
+    assert len(waiting) == 1 and len(rig.said('waiting for the kernel')) == 1
+    assert rig.kernel.added == ['stor-a']
+    executor.held.clear()
+    executor.release('login', 'stor-b')
+    rig.tick(0.25)
+    assert rig.said('target stor-b: that login took 9 s in the kernel')
+    assert rig.said('stor-b (10.0.0.12:5555 via srp-rxe0-1): login failed: No route to host (EHOSTUNREACH); retrying')
+    assert rig.state('stor-b').login_started is None
+
+
+def test_a_quick_login_is_not_timed_in_the_journal():
+    rig = Rig()
+    rig.kernel.answers['stor-b'] = errno.ECONNRESET
+    rig.tick(0.25, times=8)
+    assert not rig.said('that login took') and not rig.said('waiting for the kernel')
+
+
+def test_the_same_refusal_is_summed_up_every_minute():
+    rig = Rig()
+    rig.kernel.answers['stor-b'] = errno.ECONNRESET   # a standby: refused at every try
+    rig.tick(0.25, times=4 * 130)
+    assert len(rig.said('stor-b (10.0.0.12:5555 via srp-rxe0-1): login failed: Connection reset by peer (ECONNRESET)')) == 1
+    summed = rig.said('target stor-b: ')
+    summed = [m for m in summed if 'logins failed in a row' in m]
+    assert len(summed) == 2, summed
+    tries = rig.kernel.added.count('stor-b')
+    assert summed[-1].startswith('target stor-b: %d logins failed in a row in ' % tries) or \
+        summed[-1].startswith('target stor-b: %d logins failed in a row in ' % (tries - 1)), (summed, tries)
+    assert summed[-1].endswith('(the last: Connection reset by peer (ECONNRESET)); retrying')
+    # accepted at last: the count starts again
+    del rig.kernel.answers['stor-b']
+    rig.tick(8.0)
+    assert rig.state('stor-b').failures == 0 and rig.state('stor-b').failed_since is None
