@@ -53,6 +53,7 @@ def test_login_configuration_from_the_model(host):
     assert conf.user == "root" and conf.mode == 0o644
     data = json.loads(conf.content_string)
     assert data["version"] == 1 and data["interval"] == 1.0 and data["failover_interval"] == 0.25
+    assert data["login_timeout"] == 15.0
     assert data["ping"] == {"method": "auto", "interval": 0.25, "timeout": 0.3, "misses": 2}
     assert data["on_loss"] == {"block_route": True, "reset_host": True, "route_table": 4791, "rule_priority": 4791}
     name = host.backend.get_hostname()

@@ -20,6 +20,10 @@ On the initiator (the srp_initiator role's login service, multipathd):
   login_trouble     rdma-srp-login: a login failed, waited long in the kernel, or kept failing (what
                     a takeover's late or missing login shows)
   path_up           multipathd added a path to a map, or reinstated one
+On every host, from the kernel:
+  srp_kernel        ib_srp's or ib_srpt's lines (REJ, failed connections, logins, routes), and hung
+                    task warnings: what the kernel did when a login came late or never (at most
+                    KERNEL_EVENTS of them)
 Output: {"host", "since", "until", "events": [{"time", "phase", "unit", "text"}...] (oldest first),
 "first": {phase: time of its first event}}. Standard library only.
 """
@@ -52,6 +56,8 @@ PHASES = (
     ('path_up', re.compile(r': path added to devmap \S+|^\d+:\d+: reinstated$')),
 )
 MAX_EVENTS = 400
+KERNEL_EVENTS = 120      # ib_srp logs a refused login three times a second: the first ones say enough
+SRP_KERNEL = re.compile(r'\bib_srpt?\b|blocked for more than \d+ seconds')
 
 
 def classify(message, unit=''):
@@ -59,6 +65,8 @@ def classify(message, unit=''):
     for phase, pattern in PHASES:
         if pattern.search(message) or (phase.endswith('fence_peer') and pattern.search(unit)):
             return phase
+    if unit == 'kernel' and SRP_KERNEL.search(message):
+        return 'srp_kernel'
     return None
 
 
@@ -83,6 +91,18 @@ def events_from(lines):
     return out
 
 
+def capped(events):
+    """The events with the srp_kernel ones after the first KERNEL_EVENTS left out."""
+    out, kernel = [], 0
+    for event in events:
+        if event['phase'] == 'srp_kernel':
+            kernel += 1
+            if kernel > KERNEL_EVENTS:
+                continue
+        out.append(event)
+    return out
+
+
 def summary(events):
     first = {}
     for event in events:
@@ -103,6 +123,7 @@ def main(argv=None):
         sys.stderr.write('journalctl failed (rc %d): %s\n' % (proc.returncode, proc.stderr.strip()))
         return 1
     events = [e for e in events_from(proc.stdout.splitlines()) if e['time'] >= args.since]
+    events = capped(events)
     print(json.dumps({'host': socket.gethostname(), 'since': args.since, 'until': args.until,
                       'events': events[:MAX_EVENTS], 'truncated': len(events) > MAX_EVENTS,
                       'first': summary(events)}))

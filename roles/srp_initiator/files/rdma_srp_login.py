@@ -51,11 +51,16 @@ does) once it has been fail-fast for dev_loss_tmo seconds (never when that is of
 login pass logs in anew. A fail-fast port has no command in flight: ib_srp ended them all.
 
 Logins and resets run in worker threads (a login to a node that is starting can take seconds);
-the loop itself never blocks on them. A login still waiting in the kernel after SLOW_LOGIN seconds
-is said once (no other login to that target starts until it returns), and how long it took when it
+the loop itself never blocks on them. A login is written by a child process, killed after
+login_timeout seconds (15): ib_srp waits for the target's answer without a limit of its own (about
+98 s of CM retries on RoCE) and holds the SRP host's add_target mutex meanwhile, so one unanswered
+login would hold up every other through that SRP host, the survivor's of a takeover too. A login
+still waiting in the kernel after SLOW_LOGIN seconds is said once, and how long it took when it
 ends; the same failure again and again is summed up every FAILURES_SUMMED_EVERY seconds. The log
-says only changes otherwise, and a takeover's late login would leave no trace. SIGHUP reloads the configuration (a bad one is refused and
-the old one kept); SIGTERM removes the rule and the routes and ends.
+says only changes otherwise, and a takeover's late login would leave no trace.
+
+SIGHUP reloads the configuration (a bad one is refused and the old one kept); SIGTERM removes the
+rule and the routes and ends.
 
   rdma-srp-login [--config FILE]          run the service (logs state changes on stdout)
   rdma-srp-login --check-config FILE      validate FILE, print the login strings; exit 2 if invalid
@@ -82,6 +87,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 
 CONFIG = '/etc/rdma-ha-storage/srp-login.json'
 CONFIG_VERSION = 1
@@ -104,6 +110,7 @@ DEFAULTS = {
     'interval': 1.0,
     'failover_interval': 0.25,
     'retry_max': 30.0,
+    'login_timeout': 15.0,
     'ping': {'method': 'auto', 'interval': 0.25, 'timeout': 0.3, 'misses': 2},
     'on_loss': {'block_route': True, 'reset_host': True, 'route_table': 4791, 'rule_priority': 4791},
 }
@@ -229,7 +236,7 @@ def load_config(text):
     if not isinstance(data, dict):
         raise ConfigError(['the configuration must be a JSON object'])
     problems = []
-    known = ('version', 'interval', 'failover_interval', 'retry_max', 'ping', 'on_loss', 'targets')
+    known = ('version', 'interval', 'failover_interval', 'retry_max', 'login_timeout', 'ping', 'on_loss', 'targets')
     for key in data:
         if key not in known:
             problems.append('%s: unknown setting (known: %s)' % (key, ', '.join(known)))
@@ -238,6 +245,7 @@ def load_config(text):
     interval = _number(problems, 'interval', data.get('interval', DEFAULTS['interval']), 0.05, 3600)
     failover = _number(problems, 'failover_interval', data.get('failover_interval', DEFAULTS['failover_interval']), 0.05, 3600)
     retry_max = _number(problems, 'retry_max', data.get('retry_max', DEFAULTS['retry_max']), 0.05, 86400)
+    login_timeout = _number(problems, 'login_timeout', data.get('login_timeout', DEFAULTS['login_timeout']), 1, 3600)
     ping = _merge(problems, 'ping', data.get('ping', {}), DEFAULTS['ping'])
     if ping['method'] not in ('auto', 'icmp', 'command', 'none'):
         problems.append('ping.method: %r is not one of auto, icmp, command, none' % (ping['method'],))
@@ -272,7 +280,7 @@ def load_config(text):
         seen_ids[target.key] = target
     if problems:
         raise ConfigError(problems)
-    return Config(interval, failover, retry_max, ping, on_loss, targets)
+    return Config(interval, failover, retry_max, ping, on_loss, targets, login_timeout)
 
 
 class Target(object):
@@ -312,8 +320,10 @@ class Target(object):
         return 'Target(%s)' % self.name
 
 
-# A valid configuration: the pacing (seconds), the ping and on_loss settings, the Targets.
-Config = collections.namedtuple('Config', 'interval failover_interval retry_max ping on_loss targets')
+# A valid configuration: the pacing (seconds), the ping and on_loss settings, the Targets, how long
+# one login may wait in the kernel (seconds).
+Config = collections.namedtuple('Config', 'interval failover_interval retry_max ping on_loss targets login_timeout',
+                                defaults=(DEFAULTS['login_timeout'],))
 
 
 # --------------------------------------------------------------------------------------- kernel
@@ -364,10 +374,21 @@ class Kernel(object):
     def srp_host_exists(self, target):
         return os.path.isfile(self.path(target.srp_host, 'add_target'))
 
-    def add_target(self, target):
-        """Write the login string; raises OSError (errno EEXIST: already logged in)."""
-        with open(self.path(target.srp_host, 'add_target'), 'w', encoding='ascii') as handle:
-            handle.write(target.login)
+    def add_target(self, target, timeout=None):
+        """Write the login string; raises OSError (errno EEXIST: already logged in; LoginTimeout: no
+        answer within ``timeout`` seconds).
+
+        With a timeout the write is made by a child process that is killed when time is up. ib_srp
+        waits for the target's answer to its connect request without a timeout of its own (about
+        98 s of CM retries on RoCE when none comes), holding the SRP host's add_target mutex all the
+        while: every other login through the same SRP host, the other node's of the pair too, would
+        wait behind it. A fatal signal ends that wait; ib_srp then drops the half-made login."""
+        path = self.path(target.srp_host, 'add_target')
+        if timeout is None:
+            with open(path, 'w', encoding='ascii') as handle:
+                handle.write(target.login)
+            return
+        write_with_timeout(path, target.login.encode('ascii'), timeout)
 
     def scsi_devices(self, host):
         """Device nodes to reset SCSI host ``host`` through: its sg devices, else its disks."""
@@ -401,6 +422,56 @@ class Kernel(object):
             finally:
                 os.close(fd)
         raise last
+
+
+class LoginTimeout(OSError):
+    """A login that got no answer within its time and was abandoned."""
+
+    def __init__(self, seconds):
+        super(LoginTimeout, self).__init__(errno.ETIMEDOUT, 'no answer within %g s' % seconds)
+        self.seconds = seconds
+
+
+def write_with_timeout(path, data, timeout, poll=0.02, clock=time.monotonic):
+    """Write ``data`` to ``path`` in a child process (one open and one write: nothing in it needs a
+    lock another thread may hold at the fork), killed after ``timeout`` seconds. Raises OSError with
+    the write's errno, or LoginTimeout."""
+    with warnings.catch_warnings():
+        # Python 3.12+ warns of fork() in a threaded process (a lock held by another thread stays
+        # held in the child); this child takes none: os.open, os.write, os._exit
+        warnings.simplefilter('ignore', DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:     # the child: its exit status is the errno (0: written)
+        code = 255
+        try:
+            fd = os.open(path, os.O_WRONLY)
+            try:
+                os.write(fd, data)
+                code = 0
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            code = exc.errno if exc.errno and 0 < exc.errno < 255 else 255
+        finally:
+            os._exit(code)
+    deadline = clock() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if clock() >= deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise LoginTimeout(timeout)
+        time.sleep(poll)
+    code = os.waitstatus_to_exitcode(status)
+    if code == 0:
+        return
+    if code < 0:
+        raise OSError(errno.EINTR, 'the login writer ended by signal %d' % -code)
+    if code == 255:
+        raise OSError(errno.EIO, 'the login writer failed')
+    raise OSError(code, os.strerror(code))
 
 
 # --------------------------------------------------------------------------------------- ping
@@ -669,6 +740,8 @@ class InlineExecutor(ThreadExecutor):
 
 # --------------------------------------------------------------------------------------- service
 def describe_error(exc):
+    if isinstance(exc, LoginTimeout):
+        return 'no answer within %g s (ETIMEDOUT): abandoned, the kernel drops the half-made login' % exc.seconds
     if isinstance(exc, OSError) and exc.errno:
         return '%s (%s)' % (os.strerror(exc.errno), errno.errorcode.get(exc.errno, exc.errno))
     return str(exc) or type(exc).__name__
@@ -933,7 +1006,8 @@ class Service(object):
                 continue
             state.last_attempt = now
             state.login_started, state.login_waiting_said = now, False
-            self.executor.start(('login', target.name, None), lambda target=target: self.kernel.add_target(target))
+            self.executor.start(('login', target.name, None),
+                                lambda target=target: self.kernel.add_target(target, self.config.login_timeout))
         self.collect()
 
     def remove_failed_ports(self, now):
@@ -1005,7 +1079,7 @@ def run_once(config, kernel, pinger, log):
             log('target %s (%s): does not answer a ping: not logging in' % (target.name, target.dest))
             continue
         try:
-            kernel.add_target(target)
+            kernel.add_target(target, config.login_timeout)
             log('target %s (%s): login accepted' % (target.name, target.dest))
         except (IOError, OSError) as exc:
             if exc.errno != errno.EEXIST:

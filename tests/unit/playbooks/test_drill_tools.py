@@ -326,3 +326,26 @@ def test_clock_probe_measures_a_local_shell():
     out = json.loads(r.stdout)
     assert abs(out['here']['offset']) < 0.05 and out['here']['error'] < 0.05
     assert 'error_text' in out['gone'] and r.returncode == 1
+
+
+def test_drill_events_keeps_the_srp_kernel_lines():
+    lines = [
+        {'__REALTIME_TIMESTAMP': '1000000000', 'SYSLOG_IDENTIFIER': 'kernel', 'MESSAGE': 'scsi host3: ib_srp: REJ received'},
+        {'__REALTIME_TIMESTAMP': '1000100000', 'SYSLOG_IDENTIFIER': 'kernel',
+         'MESSAGE': 'ib_srpt Received SRP_LOGIN_REQ with i_port_id fe80:0000:0000:0000'},
+        {'__REALTIME_TIMESTAMP': '1000200000', 'SYSLOG_IDENTIFIER': 'kernel',
+         'MESSAGE': 'INFO: task kworker/0:1:42 blocked for more than 120 seconds.'},
+        {'__REALTIME_TIMESTAMP': '1000300000', 'SYSLOG_IDENTIFIER': 'kernel', 'MESSAGE': 'eth0: link up'},
+        # the login service names ib_srp too; its lines are its own phases, or none
+        {'__REALTIME_TIMESTAMP': '1000400000', 'SYSLOG_IDENTIFIER': 'rdma-srp-login',
+         'MESSAGE': 'target a (10.0.0.1:5555 via srp-rxe0-1): SRP host /x is not there (ib_srp not loaded); retrying'},
+    ]
+    events = drill_events.events_from([json.dumps(e) for e in lines])
+    assert [e['phase'] for e in events] == ['srp_kernel'] * 3
+
+
+def test_drill_events_caps_the_srp_kernel_lines_only():
+    events = [{'phase': 'srp_kernel', 'n': n} for n in range(drill_events.KERNEL_EVENTS + 50)] + [{'phase': 'promoted'}]
+    kept = drill_events.capped(events)
+    assert len(kept) == drill_events.KERNEL_EVENTS + 1 and kept[-1] == {'phase': 'promoted'}
+    assert kept[drill_events.KERNEL_EVENTS - 1]['n'] == drill_events.KERNEL_EVENTS - 1

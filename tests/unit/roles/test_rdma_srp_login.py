@@ -148,6 +148,7 @@ class FakeKernel(object):
         self.answers = {}        # name -> errno (int) or None
         self.reset_answers = {}  # host -> list of errno or None, consumed in order
         self.added = []
+        self.timeouts = []
         self.resets = []
         self.next_host = 5
 
@@ -157,8 +158,9 @@ class FakeKernel(object):
     def srp_host_exists(self, target):
         return target.srp_host in self.srp_hosts
 
-    def add_target(self, target):
+    def add_target(self, target, timeout=None):
         self.added.append(target.name)
+        self.timeouts.append(timeout)
         answer = self.answers.get(target.name)
         if answer is not None:
             raise OSError(answer, os.strerror(answer))
@@ -887,3 +889,70 @@ def test_the_same_refusal_is_summed_up_every_minute():
     del rig.kernel.answers['stor-b']
     rig.tick(8.0)
     assert rig.state('stor-b').failures == 0 and rig.state('stor-b').failed_since is None
+
+
+# ------------------------------------------------------------------------------------ a login the kernel keeps waiting
+def test_each_login_is_given_the_login_timeout():
+    rig = Rig(config(login_timeout=7.5))
+    rig.tick()
+    assert rig.kernel.timeouts == [7.5, 7.5]
+    assert login.load_config(json.dumps(config_dict())).login_timeout == 15.0     # the default
+
+
+@pytest.mark.parametrize('value', [0.5, 0, 'x', True, 4000])
+def test_a_bad_login_timeout_is_named(value):
+    with pytest.raises(login.ConfigError, match=r'login_timeout: '):
+        config(login_timeout=value)
+
+
+def test_write_with_timeout_writes_and_passes_the_errno_on(tmp_path):
+    target_file = tmp_path / 'add_target'
+    target_file.write_text('')
+    login.write_with_timeout(str(target_file), b'id_ext=1', 5)
+    assert target_file.read_text() == 'id_ext=1'
+    with pytest.raises(OSError) as info:
+        login.write_with_timeout(str(tmp_path / 'missing' / 'add_target'), b'x', 5)
+    assert info.value.errno == errno.ENOENT and not isinstance(info.value, login.LoginTimeout)
+    with pytest.raises(OSError) as info:
+        login.write_with_timeout(str(tmp_path), b'x', 5)          # a directory: EISDIR
+    assert info.value.errno == errno.EISDIR
+
+
+def test_write_with_timeout_abandons_a_write_that_hangs(tmp_path):
+    # a FIFO nobody reads: the open blocks in the kernel, as ib_srp's connect does without an answer
+    fifo = tmp_path / 'add_target'
+    os.mkfifo(str(fifo))
+    started = time.monotonic()
+    with pytest.raises(login.LoginTimeout) as info:
+        login.write_with_timeout(str(fifo), b'id_ext=1', 0.5)
+    took = time.monotonic() - started
+    assert 0.5 <= took < 3.0, took
+    assert info.value.errno == errno.ETIMEDOUT
+    assert login.describe_error(info.value) == (
+        'no answer within 0.5 s (ETIMEDOUT): abandoned, the kernel drops the half-made login')
+
+
+def test_kernel_add_target_with_a_timeout_writes_through_the_child(tmp_path):
+    kernel = login.Kernel(str(tmp_path))
+    srp = tmp_path / SRP_HOST.lstrip('/')
+    srp.mkdir(parents=True)
+    (srp / 'add_target').write_text('')
+    tgt = config().targets[0]
+    kernel.add_target(tgt, 5)
+    assert (srp / 'add_target').read_text() == tgt.login
+
+
+def test_an_abandoned_login_is_said_and_tried_again():
+    rig = Rig()
+    rig.kernel.answers['stor-b'] = errno.ECONNRESET
+    rig.lose_a()
+    rig.kernel.answers['stor-b'] = None
+
+    def hang(target, timeout=None):
+        rig.kernel.added.append(target.name)
+        raise login.LoginTimeout(timeout)
+    rig.kernel.add_target = hang
+    rig.tick(0.25, times=4)
+    assert rig.said('stor-b (10.0.0.12:5555 via srp-rxe0-1): login failed: no answer within 15 s (ETIMEDOUT): '
+                    'abandoned, the kernel drops the half-made login; retrying')
+    assert rig.kernel.added.count('stor-b') >= 3       # the failover pace goes on
