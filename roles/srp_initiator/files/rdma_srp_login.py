@@ -374,21 +374,16 @@ class Kernel(object):
     def srp_host_exists(self, target):
         return os.path.isfile(self.path(target.srp_host, 'add_target'))
 
-    def add_target(self, target, timeout=None):
+    def add_target(self, target, timeout):
         """Write the login string; raises OSError (errno EEXIST: already logged in; LoginTimeout: no
         answer within ``timeout`` seconds).
 
-        With a timeout the write is made by a child process that is killed when time is up. ib_srp
+        The write is made by a child process that is killed when time is up. ib_srp
         waits for the target's answer to its connect request without a timeout of its own (about
         98 s of CM retries on RoCE when none comes), holding the SRP host's add_target mutex all the
         while: every other login through the same SRP host, the other node's of the pair too, would
         wait behind it. A fatal signal ends that wait; ib_srp then drops the half-made login."""
-        path = self.path(target.srp_host, 'add_target')
-        if timeout is None:
-            with open(path, 'w', encoding='ascii') as handle:
-                handle.write(target.login)
-            return
-        write_with_timeout(path, target.login.encode('ascii'), timeout)
+        write_with_timeout(self.path(target.srp_host, 'add_target'), target.login.encode('ascii'), timeout)
 
     def scsi_devices(self, host):
         """Device nodes to reset SCSI host ``host`` through: its sg devices, else its disks."""
@@ -890,7 +885,7 @@ class Service(object):
             return
         state.failures += 1
         message = 'login failed: %s; retrying' % describe_error(exc)
-        if state.failures == 1 or state.failed_since is None:
+        if state.failures == 1:
             state.failed_since = state.failures_said = self.now
         if state.notes.get('login') != message:
             self.note(state, 'login', message)
