@@ -71,6 +71,7 @@ from __future__ import absolute_import, division, print_function
 
 import argparse
 import collections
+import ctypes
 import errno
 import fcntl
 import glob
@@ -95,6 +96,13 @@ CONFIG_VERSION = 1
 # <scsi/sg.h>
 SG_SCSI_RESET = 0x2284
 SG_SCSI_RESET_HOST = 3
+SG_DXFER_NONE = -1
+# struct sg_io_hdr, the sg driver's v3 interface ('S'), native layout (88 bytes on x86_64):
+# interface_id, dxfer_direction, cmd_len, mx_sb_len, iovec_count, dxfer_len, dxferp, cmdp, sbp,
+# timeout, flags, pack_id, usr_ptr, then what the driver fills in (status ... info)
+SG_IO_HDR = struct.Struct('@iiBBHIPPPIIiPBBBBHHiII0P')   # 0P: C's trailing padding
+TEST_UNIT_READY = bytes(6)
+TEST_UNIT_READY_TIMEOUT_MS = 30000
 
 ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY = 8, 0
 ICMPV6_ECHO_REQUEST, ICMPV6_ECHO_REPLY = 128, 129
@@ -396,7 +404,8 @@ class Kernel(object):
 
     def reset_host(self, host):
         """SG_SCSI_RESET / SG_SCSI_RESET_HOST on the first device of the host that takes it; returns
-        the device. Raises OSError (EAGAIN: the host is in error recovery already; ENODEV: none)."""
+        (device, note): note is '' or why the send queues could not be flushed first (see
+        flush_sends). Raises OSError (EAGAIN: the host is in error recovery already; ENODEV: none)."""
         devices = self.scsi_devices(host)
         if not devices:
             raise OSError(errno.ENODEV, 'SCSI host %d has no sg or disk device to send the reset through' % host)
@@ -408,8 +417,9 @@ class Kernel(object):
                 last = exc
                 continue
             try:
+                note = self.flush_sends(fd) if os.path.basename(device).startswith('sg') else 'no sg device'
                 self.ioctl(fd, SG_SCSI_RESET, struct.pack('i', SG_SCSI_RESET_HOST))
-                return device
+                return device, note
             except OSError as exc:
                 if exc.errno == errno.EAGAIN:
                     raise
@@ -417,6 +427,44 @@ class Kernel(object):
             finally:
                 os.close(fd)
         raise last
+
+    def flush_sends(self, fd, cpus=None):
+        """Queue one TEST UNIT READY through sg device ``fd`` from each CPU, without waiting for
+        the answers; returns '' or why not every one could be queued.
+
+        This steps around a bug of ib_srp (Debian's 6.1 kernels at least). Its send queue is
+        polled only when a command is queued (__srp_get_tx_iu) or the queue pair is destroyed. A
+        reconnect whose new CM ID cannot be made (the route to the dead node blocked, or its
+        address not resolved) keeps the old queue pair, yet puts every information unit back on
+        the free list (srp_rport_reconnect). A send that had completed before the node died and
+        was not polled yet is then put on that list a second time when the old queue pair goes
+        (dev_loss_tmo, a deleted port, or a later reconnect): list corruption, and with
+        CONFIG_DEBUG_LIST a kernel BUG in srp_free_ch_ib that leaves the initiator's I/O hung (seen
+        in the lab, 2026-12-04). A command queued before the reset polls those completions while
+        the channel is still whole. A CPU's commands go through its own channel (blk-mq hardware
+        queue), hence one per CPU. The commands themselves go nowhere: the reset ends them."""
+        cdb = ctypes.create_string_buffer(TEST_UNIT_READY, len(TEST_UNIT_READY))
+        header = SG_IO_HDR.pack(ord('S'), SG_DXFER_NONE, len(TEST_UNIT_READY), 0, 0, 0, 0,
+                                ctypes.addressof(cdb), 0, TEST_UNIT_READY_TIMEOUT_MS, 0, 0, 0,
+                                0, 0, 0, 0, 0, 0, 0, 0, 0)
+        try:
+            original = os.sched_getaffinity(0)
+        except OSError as exc:
+            return 'the CPUs are not known: %s' % describe_error(exc)
+        problems = []
+        try:
+            for cpu in sorted(original if cpus is None else cpus):
+                try:
+                    os.sched_setaffinity(0, {cpu})     # this thread only
+                    os.write(fd, header)
+                except OSError as exc:
+                    problems.append('CPU %d: %s' % (cpu, describe_error(exc)))
+        finally:
+            try:
+                os.sched_setaffinity(0, original)
+            except OSError:
+                pass
+        return '; '.join(problems)
 
 
 class LoginTimeout(OSError):
@@ -861,7 +909,9 @@ class Service(object):
             elif kind == 'reset':
                 if exc is None:
                     state.resets[host] = 'done'
-                    self.log('target %s: SCSI host %d reset through %s' % (name, host, value))
+                    device, note = value
+                    self.log('target %s: SCSI host %d reset through %s%s' % (
+                        name, host, device, '' if not note else ' (its send queues were not flushed first: %s)' % note))
                 elif isinstance(exc, OSError) and exc.errno == errno.EAGAIN and state.lost:
                     state.resets[host] = 'pending'   # in error recovery already: try again
                     self.note(state, 'reset%d' % host, 'SCSI host %d is in error recovery; retrying the reset' % host)

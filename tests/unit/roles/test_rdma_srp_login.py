@@ -147,6 +147,7 @@ class FakeKernel(object):
         self.srp_hosts = {SRP_HOST}
         self.answers = {}        # name -> errno (int) or None
         self.reset_answers = {}  # host -> list of errno or None, consumed in order
+        self.flush_notes = {}    # host -> what reset_host says of flush_sends
         self.added = []
         self.timeouts = []
         self.resets = []
@@ -173,7 +174,7 @@ class FakeKernel(object):
         answer = answers.pop(0) if len(answers) > 1 else answers[0]
         if answer is not None:
             raise OSError(answer, os.strerror(answer))
-        return '/dev/sg%d' % host
+        return '/dev/sg%d' % host, self.flush_notes.get(host, '')
 
     def state(self, key, value):
         for host in self.hosts.get(key, []):
@@ -418,6 +419,18 @@ def test_recovered_node_with_its_scsi_host_is_left_to_the_kernel():
     assert rig.kernel.added.count('stor-a') == 1     # ib_srp reconnects it (reconnect_delay)
 
 
+def test_a_reset_whose_send_queues_were_not_flushed_says_why():
+    rig = Rig()
+    rig.kernel.answers['stor-b'] = errno.ECONNRESET
+    rig.kernel.flush_notes[5] = 'CPU 1: Input/output error (EIO)'
+    rig.tick()
+    rig.tick()
+    rig.pinger.up = {B}
+    rig.tick(times=2)
+    assert rig.said('target stor-a: SCSI host 5 reset through /dev/sg5 '
+                    '(its send queues were not flushed first: CPU 1: Input/output error (EIO))')
+
+
 def test_reset_of_a_host_in_error_recovery_is_retried():
     rig = Rig()
     rig.kernel.reset_answers[5] = [errno.EAGAIN, errno.EAGAIN, None]
@@ -543,11 +556,55 @@ def test_kernel_resets_through_the_sg_device_first(tmp_path):
     calls = []
 
     def ioctl(fd, request, arg):
-        calls.append((os.readlink('/proc/self/fd/%d' % fd), request, struct.unpack('i', arg)[0]))
+        # the TEST UNIT READY commands were queued before the reset (flush_sends)
+        calls.append((os.readlink('/proc/self/fd/%d' % fd), request, struct.unpack('i', arg)[0],
+                      os.path.getsize(str(tmp_path / 'dev' / 'sg5'))))
     kernel = login.Kernel(str(tmp_path), ioctl=ioctl)
     assert kernel.scsi_devices(5) == [str(tmp_path / 'dev' / 'sg5'), str(tmp_path / 'dev' / 'sdq')]
-    assert kernel.reset_host(5) == str(tmp_path / 'dev' / 'sg5')
-    assert calls == [(str(tmp_path / 'dev' / 'sg5'), 0x2284, 3)]
+    assert kernel.reset_host(5) == (str(tmp_path / 'dev' / 'sg5'), '')
+    cpus = len(os.sched_getaffinity(0))
+    assert calls == [(str(tmp_path / 'dev' / 'sg5'), 0x2284, 3, cpus * login.SG_IO_HDR.size)]
+
+
+def test_flush_sends_queues_a_test_unit_ready_from_each_cpu_and_restores_the_affinity(tmp_path):
+    assert login.SG_IO_HDR.size == 88       # struct sg_io_hdr on x86_64
+    seen = []
+    original = os.sched_getaffinity(0)
+    real_write = os.write
+
+    def write(fd, data):
+        seen.append(os.sched_getaffinity(0))
+        return real_write(fd, data)
+    kernel = login.Kernel(str(tmp_path))
+    path = tmp_path / 'sg0'
+    fd = os.open(str(path), os.O_RDWR | os.O_CREAT)
+    try:
+        login.os.write = write
+        assert kernel.flush_sends(fd) == ''
+    finally:
+        login.os.write = real_write
+        os.close(fd)
+    assert os.sched_getaffinity(0) == original
+    assert seen == [{cpu} for cpu in sorted(original)]
+    data = path.read_bytes()
+    assert len(data) == len(original) * 88
+    fields = login.SG_IO_HDR.unpack(data[:88])
+    # interface 'S', no data, a 6-byte CDB at a real address, the timeout; the rest zero
+    assert fields[:6] == (ord('S'), login.SG_DXFER_NONE, 6, 0, 0, 0)
+    assert fields[6] == 0 and fields[7] != 0 and fields[8] == 0
+    assert fields[9] == login.TEST_UNIT_READY_TIMEOUT_MS
+    assert login.TEST_UNIT_READY == b'\x00' * 6
+
+
+def test_flush_sends_says_what_could_not_be_queued(tmp_path):
+    path = tmp_path / 'sg0'
+    path.write_bytes(b'')
+    fd = os.open(str(path), os.O_RDONLY)
+    try:
+        note = login.Kernel(str(tmp_path)).flush_sends(fd, cpus=[0])
+    finally:
+        os.close(fd)
+    assert note == 'CPU 0: Bad file descriptor (EBADF)'
 
 
 def test_kernel_reset_falls_back_to_the_disk_and_passes_eagain_on(tmp_path):
@@ -561,7 +618,7 @@ def test_kernel_reset_falls_back_to_the_disk_and_passes_eagain_on(tmp_path):
     with pytest.raises(OSError) as info:
         kernel.reset_host(5)
     assert info.value.errno == errno.EAGAIN
-    assert kernel.reset_host(5) == str(tmp_path / 'dev' / 'sdq')
+    assert kernel.reset_host(5) == (str(tmp_path / 'dev' / 'sdq'), 'no sg device')
     with pytest.raises(OSError) as info:
         kernel.reset_host(9)
     assert info.value.errno == errno.ENODEV
