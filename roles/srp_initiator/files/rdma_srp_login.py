@@ -33,7 +33,9 @@ declared lost, and the service
      that leaves ICMP out: ib_srp's reconnects fail at once instead of hanging ~100 s on the dead
      address, and the pings, and their replies through rp_filter, still get through, so the
      service sees the node come back), and
-  2. sends a SCSI host reset to each SCSI host of the lost target (the SG_SCSI_RESET ioctl with
+  2. queues one TEST UNIT READY per CPU through an sg device of each SCSI host of the lost target
+     (Kernel.flush_sends: it steps around an ib_srp bug), then
+     sends a SCSI host reset to each SCSI host of the lost target (the SG_SCSI_RESET ioctl with
      SG_SCSI_RESET_HOST on one of its sg devices, what `sg_reset -H` does): ib_srp's reset
      handler reconnects, which fails at once, so the commands stuck on the dead path end and
      dm-multipath queues them (no_path_retry queue) until the other node's path appears.
