@@ -8,7 +8,7 @@ cd "$top"
 source tools/env.sh
 start=$(date +%s)
 paths=()
-for p in tests/static tests/unit tests/integration/test_molecule.py tests/integration/test_lab.py; do
+for p in tests/static tests/unit tests/integration/test_esx_simulator.py tests/integration/test_molecule.py tests/integration/test_lab.py; do
     [[ -e $p ]] && paths+=("$p")
 done
 set +e

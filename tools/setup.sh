@@ -14,9 +14,11 @@ t0=$(date +%s)
 
 # --- 1. Debian packages ------------------------------------------------------------------
 # vde2: vde_switch, the lab's VM-to-VM networks (unix sockets, no host IP address).
+# golang-go + golang-github-vmware-govmomi-dev: tests/esxsim, the ESX simulator, built offline.
 apt_packages=(docker.io debootstrap qemu-system-x86 qemu-utils rsync netcat-openbsd
               iproute2 openssh-client busybox-static cpio zstd e2fsprogs python3-venv unzip
-              shellcheck vde2)
+              shellcheck vde2
+              golang-go golang-github-vmware-govmomi-dev)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
