@@ -71,12 +71,18 @@ def results(out):
 
 def test_site_groups_hosts_from_the_registered_slices(tmp_path):
     fabric = copy.deepcopy(_EXAMPLE)
-    rc, out = playbook(tmp_path, fabric, ['init-1', 'esx-1', 'esx-2'], os.path.join(TOP, 'playbooks', 'site.yml'))
+    esx_vars = {'esx_initiator_password': 'unit-not-a-secret'}     # the esx_initiator role requires one
+    rc, out = playbook(tmp_path, fabric, ['init-1', 'esx-1', 'esx-2'], os.path.join(TOP, 'playbooks', 'site.yml'),
+                       host_vars={'esx-1': esx_vars, 'esx-2': esx_vars})
     assert rc == 0, out
     assert 'TASK [Validate rdma_fabric on the controller and cut every host' in out
-    # init-1 joined rdma_initiator (the rdma_core play ran its always-tasks there), the ESX hosts did not
-    assert re.search(r'PLAY \[RDMA user space, soft RDMA devices, kernel modules, and the port check\].*?ok: \[init-1\]', out, re.S), out
-    assert 'ok: [esx-1]' in out and 'failed=0' in out
+    # init-1 joined rdma_initiator (the rdma_core play ran its always-tasks there), the ESX hosts did
+    # not: they joined rdma_esx, whose play (the last) ran its always-tasks on them only
+    layer = re.search(r'PLAY \[RDMA user space, soft RDMA devices, kernel modules, and the port check\](.*?)PLAY \[', out, re.S)
+    assert layer and 'ok: [init-1]' in layer.group(1) and 'esx-' not in layer.group(1), out
+    esx_play = out.split('PLAY [ESX hosts on the pair')[1].split('PLAY RECAP')[0]
+    assert 'ok: [esx-1]' in esx_play and 'ok: [esx-2]' in esx_play and 'init-1' not in esx_play, out
+    assert 'failed=0' in out and 'failed=1' not in out
 
 
 def test_site_refuses_a_host_that_is_not_a_node(tmp_path):
