@@ -21,7 +21,7 @@ __metaclass__ = type
 import socket
 import ssl
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 try:
     from pyVim.connect import SmartConnect, Disconnect
@@ -83,6 +83,27 @@ def connect(params):
                           % (where, getattr(exc, 'strerror', None) or exc))
     except vmodl.MethodFault as exc:
         raise VmwareError('%s: %s' % (where, exc.msg or type(exc).__name__))
+
+
+def run_on_host(module, work):
+    """The main() of an esx_* module: without pyVmomi, fail saying to install it; else log in,
+    find the host, exit with ``work(host)`` (a result dict) and log out. A VmwareError fails the
+    module with its message, which names the host."""
+    if not HAS_PYVMOMI:
+        module.fail_json(msg=missing_required_lib('pyvmomi'), exception=str(PYVMOMI_IMPORT_ERROR))
+    try:
+        si = connect(module.params)
+        try:
+            result = work(find_host(si, module.params))
+        finally:
+            disconnect(si)
+    except VmwareError as exc:
+        module.fail_json(msg=str(exc))
+    except vmodl.MethodFault as exc:     # a read the API refused (NoPermission, NotAuthenticated, ...)
+        module.fail_json(msg=fault_message(module.params, 'a call of the vSphere API', exc))
+    except OSError as exc:               # the connection went away after the login
+        module.fail_json(msg='%s: the connection failed (%s)' % (_where(module.params), getattr(exc, 'strerror', None) or exc))
+    module.exit_json(**result)
 
 
 def disconnect(si):
@@ -209,6 +230,7 @@ def lun_policy(psp, preferred_path=None):
 
 
 def fault_message(params, what, exc):
-    """A vSphere fault raised by a call, said with the host and what was being done."""
-    text = getattr(exc, 'msg', None) or str(exc) or type(exc).__name__
-    return '%s: %s failed: %s' % (_where(params), what, text)
+    """A vSphere fault raised by a call, said with the host, what was being done and the fault's name."""
+    name = type(exc).__name__.rsplit('.', 1)[-1]
+    text = getattr(exc, 'msg', None) or name
+    return '%s: %s failed: %s%s' % (_where(params), what, text, '' if text == name else ' (%s)' % name)

@@ -91,7 +91,7 @@ luns:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.rdma.ha_storage.plugins.module_utils import vmware
 
@@ -167,17 +167,7 @@ class PathPolicy(object):
 
 def main():
     module = build_module()
-    if not vmware.HAS_PYVMOMI:
-        module.fail_json(msg=missing_required_lib('pyvmomi'), exception=str(vmware.PYVMOMI_IMPORT_ERROR))
-    try:
-        si = vmware.connect(module.params)
-        try:
-            result = PathPolicy(module).run(vmware.find_host(si, module.params))
-        finally:
-            vmware.disconnect(si)
-    except vmware.VmwareError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    vmware.run_on_host(module, PathPolicy(module).run)
 
 
 if __name__ == '__main__':

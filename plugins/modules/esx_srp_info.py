@@ -138,7 +138,7 @@ luns:
           type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.rdma.ha_storage.plugins.module_utils import vmware
 
@@ -149,21 +149,14 @@ def build_module():
     return AnsibleModule(argument_spec=spec, supports_check_mode=True)
 
 
+def report(module, host):
+    hbas = vmware.srp_hbas(host, module.params['hbas'])
+    return dict(changed=False, hbas=sorted(hbas.values(), key=lambda h: h['device']), luns=vmware.srp_luns(host, hbas))
+
+
 def main():
     module = build_module()
-    if not vmware.HAS_PYVMOMI:
-        module.fail_json(msg=missing_required_lib('pyvmomi'), exception=str(vmware.PYVMOMI_IMPORT_ERROR))
-    try:
-        si = vmware.connect(module.params)
-        try:
-            host = vmware.find_host(si, module.params)
-            hbas = vmware.srp_hbas(host, module.params['hbas'])
-            luns = vmware.srp_luns(host, hbas)
-        finally:
-            vmware.disconnect(si)
-    except vmware.VmwareError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, hbas=sorted(hbas.values(), key=lambda h: h['device']), luns=luns)
+    vmware.run_on_host(module, lambda host: report(module, host))
 
 
 if __name__ == '__main__':

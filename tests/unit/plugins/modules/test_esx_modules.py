@@ -58,3 +58,14 @@ def test_a_lun_that_is_not_there_is_named_with_those_that_are():
     with pytest.raises(vmware.VmwareError) as info:
         vmware.select_luns(Host(), [], ['labvol1'])
     assert 'none: rescan the SRP HBAs' in str(info.value)
+
+
+def test_a_refused_call_is_said_with_the_host_what_was_done_and_the_fault():
+    vim = pytest.importorskip('pyVmomi').vim
+    params = dict(CONNECTION, port=443)
+    refused = vim.fault.NoPermission(msg='Permission to perform this operation was denied.')
+    assert vmware.fault_message(params, 'setting VMW_PSP_MRU on naa.x', refused) == (
+        'esx-1.example.net:443: setting VMW_PSP_MRU on naa.x failed: '
+        'Permission to perform this operation was denied. (NoPermission)')
+    assert vmware.fault_message(params, 'rescanning vmhba32', vim.fault.NotFound()) == (
+        'esx-1.example.net:443: rescanning vmhba32 failed: NotFound')
