@@ -412,6 +412,7 @@ class Kernel(object):
         if not devices:
             raise OSError(errno.ENODEV, 'SCSI host %d has no sg or disk device to send the reset through' % host)
         last = None
+        note = 'no sg device'     # until the queues are flushed through one (sg devices come first)
         for device in devices:
             try:
                 fd = os.open(device, os.O_RDWR | os.O_NONBLOCK)
@@ -419,10 +420,12 @@ class Kernel(object):
                 last = exc
                 continue
             try:
-                note = self.flush_sends(fd) if os.path.basename(device).startswith('sg') else 'no sg device'
+                if os.path.basename(device).startswith('sg') and note == 'no sg device':
+                    note = self.flush_sends(fd)
                 self.ioctl(fd, SG_SCSI_RESET, struct.pack('i', SG_SCSI_RESET_HOST))
                 return device, note
             except OSError as exc:
+                exc.flush_note = note      # said with the failure too (a reset of a lost node fails)
                 if exc.errno == errno.EAGAIN:
                     raise
                 last = exc
@@ -919,7 +922,9 @@ class Service(object):
                     self.note(state, 'reset%d' % host, 'SCSI host %d is in error recovery; retrying the reset' % host)
                 else:
                     state.resets[host] = 'failed'
-                    self.log('target %s: SCSI host %d reset failed: %s' % (name, host, describe_error(exc)))
+                    note = getattr(exc, 'flush_note', '')
+                    self.log('target %s: SCSI host %d reset failed: %s%s' % (
+                        name, host, describe_error(exc), '' if not note else ' (its send queues were not flushed first: %s)' % note))
 
     def login_done(self, state, exc):
         took = None

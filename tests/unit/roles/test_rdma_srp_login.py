@@ -448,6 +448,25 @@ def test_a_failed_reset_is_said_and_not_repeated():
     assert rig.said('target stor-a: SCSI host 5 reset failed: No such device (ENODEV)')
 
 
+def test_a_failed_reset_also_says_why_the_send_queues_were_not_flushed(tmp_path):
+    sysfs_host(tmp_path, 5)
+
+    def ioctl(fd, request, arg):
+        raise OSError(errno.ENXIO, 'reconnect failed')
+    kernel = login.Kernel(str(tmp_path), ioctl=ioctl)
+    kernel.flush_sends = lambda fd: 'CPU 0: Input/output error (EIO)'
+    with pytest.raises(OSError) as info:
+        kernel.reset_host(5)
+    assert info.value.flush_note == 'CPU 0: Input/output error (EIO)'
+    rig = Rig()
+    failed = OSError(errno.ENXIO, 'No such device or address')
+    failed.flush_note = 'CPU 0: Input/output error (EIO)'
+    rig.kernel.reset_host = lambda host: (_ for _ in ()).throw(failed)
+    rig.lose_a(misses=6)
+    assert rig.said('target stor-a: SCSI host 5 reset failed: No such device or address (ENXIO) '
+                    '(its send queues were not flushed first: CPU 0: Input/output error (EIO))')
+
+
 def test_loss_handling_can_be_switched_off():
     cfg = config(on_loss={'block_route': False, 'reset_host': False, 'route_table': 4791, 'rule_priority': 4791})
     rig = Rig(cfg)
