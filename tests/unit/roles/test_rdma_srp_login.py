@@ -461,7 +461,10 @@ def test_a_failed_reset_also_says_why_the_send_queues_were_not_flushed(tmp_path)
     rig = Rig()
     failed = OSError(errno.ENXIO, 'No such device or address')
     failed.flush_note = 'CPU 0: Input/output error (EIO)'
-    rig.kernel.reset_host = lambda host: (_ for _ in ()).throw(failed)
+
+    def reset_host(host):
+        raise failed
+    rig.kernel.reset_host = reset_host
     rig.lose_a(misses=6)
     assert rig.said('target stor-a: SCSI host 5 reset failed: No such device or address (ENXIO) '
                     '(its send queues were not flushed first: CPU 0: Input/output error (EIO))')
