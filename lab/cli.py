@@ -56,7 +56,7 @@ def cmd_image(a) -> int:
 
 
 def do_up(rxe: str = "auto", timeout: float = runtime.BOOT_TIMEOUT,
-          cluster_manager: str = config.DEFAULT_CLUSTER_MANAGER) -> dict:
+          cluster_manager: str = config.DEFAULT_CLUSTER_MANAGER, timers: str = config.DEFAULT_TIMERS) -> dict:
     """Image (cached), fresh run dir, boot all VMs, rxe, inventory, checks. Returns the state."""
     t0 = time.monotonic()
     paths = image.build()
@@ -67,13 +67,14 @@ def do_up(rxe: str = "auto", timeout: float = runtime.BOOT_TIMEOUT,
     st = runtime.create_run(paths["dir"].name)
     st["rxe_owner"] = runtime.rxe_owner(rxe)
     st["cluster_manager"] = cluster_manager
+    st["timers"] = timers
     runtime.save_state(st)
     record("image (cached)" if t_img < 5 else "image (built)", t_img)
     b = runtime.ensure_bmc(st)   # before the VMs: their guestfwd names its port
     log(f"BMC (Redfish, lab/bmc.py) on 127.0.0.1:{b['port']}; storage VMs: "
         f"https://{config.BMC_GUEST_ADDRESS}:{config.BMC_GUEST_PORT}")
     log(f"booting {', '.join(st['vms'])} (TCG; rxe brought up by the {st['rxe_owner']}; "
-        f"the pair run by {cluster_manager})")
+        f"the pair run by {cluster_manager}, {timers} timers)")
     t1 = time.monotonic()
     boots = runtime.boot_all(st, list(st["vms"]), timeout)
     record("boot VMs (parallel)", time.monotonic() - t1, per_vm={n: round(s, 1) for n, s in boots.items()})
@@ -92,7 +93,7 @@ def do_up(rxe: str = "auto", timeout: float = runtime.BOOT_TIMEOUT,
 
 def cmd_up(a) -> int:
     with runtime.lock():
-        st = do_up(a.rxe, a.timeout, a.cluster_manager)
+        st = do_up(a.rxe, a.timeout, a.cluster_manager, a.timers)
     print_access(st)
     return 0
 
@@ -330,25 +331,32 @@ def drill_distribution(reports: list[dict]) -> list[str]:
     return lines
 
 
-def cmd_drill(a) -> int:
-    """`make drill N=`: N drills in a row on the running lab (each cuts the Primary of the moment, so
-    power cuts alternate the Primary), then the distribution of the phases."""
-    runtime.require_state()
-    out = drill_reports_dir() / time.strftime("%Y%m%dT%H%M%S")
+def run_drills(count: int, kind: str, out: Path) -> tuple[list[dict], int]:
+    """`count` drills of `kind` in a row on the running lab, their reports written to `out`; stops at
+    the first failure. Returns the reports and the last playbook's rc."""
     out.mkdir(parents=True, exist_ok=True)
     reports, rc = [], 0
-    t0 = time.monotonic()
-    for i in range(1, a.count + 1):
-        log(f"drill {i} of {a.count}: {a.kind}")
+    for i in range(1, count + 1):
+        log(f"drill {i} of {count}: {kind}")
         before = set(out.glob("drill-*.json"))
         rc, secs = run_playbook("failover_drill.yml", runtime.inventory_dir(),
-                                {"drill_kind": a.kind, "drill_report_dir": str(out)})
+                                {"drill_kind": kind, "drill_report_dir": str(out)})
         new = sorted(set(out.glob("drill-*.json")) - before)
         if new:
             reports.append(json.loads(new[-1].read_text()))
         log(f"drill {i}: {'passed' if rc == 0 else f'FAILED (rc {rc})'} in {secs:.0f} s")
         if rc:
             break
+    return reports, rc
+
+
+def cmd_drill(a) -> int:
+    """`make drill N=`: N drills in a row on the running lab (each cuts the Primary of the moment, so
+    power cuts alternate the Primary), then the distribution of the phases."""
+    runtime.require_state()
+    out = drill_reports_dir() / time.strftime("%Y%m%dT%H%M%S")
+    t0 = time.monotonic()
+    reports, rc = run_drills(a.count, a.kind, out)
     summary = "\n".join(drill_distribution(reports)) + "\n"
     print(f"\n=== {len(reports)} {a.kind} drill(s) in {time.monotonic() - t0:.0f} s; reports in {out} ===")
     print(summary, end="")
@@ -356,12 +364,85 @@ def cmd_drill(a) -> int:
     return 1 if rc or len(reports) < a.count else 0
 
 
+# The phases the bench compares (seconds after the cut); io_resumed is the goal's figure.
+BENCH_PHASES = ("peer_lost", "fence_confirmed", "promoted", "export_started", "target_login", "io_resumed")
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def bench_table(results: dict[str, list[dict]]) -> list[str]:
+    """Lines: per phase, each profile's median and worst over its drills, and tuned / stock."""
+    names = list(results)
+    head = f"  {'phase (s after the cut)':<24}" + "".join(f" {n + ' median':>14} {n + ' worst':>13}" for n in names)
+    if {"stock", "tuned"} <= set(names):
+        head += f" {'tuned/stock':>12}"
+    lines = [head]
+    for phase in BENCH_PHASES:
+        row, meds = f"  {phase:<24}", {}
+        for n in names:
+            vals = [r["phases"][phase] for r in results[n] if r.get("phases", {}).get(phase) is not None]
+            if vals:
+                meds[n] = median(vals)
+                row += f" {meds[n]:>14.1f} {max(vals):>13.1f}"
+            else:
+                row += f" {'-':>14} {'-':>13}"
+        if {"stock", "tuned"} <= set(names):
+            row += f" {meds['tuned'] / meds['stock']:>12.2f}" if meds.get("stock") and "tuned" in meds else f" {'-':>12}"
+        lines.append(row)
+    for n in names:
+        rs = results[n]
+        lines.append(f"  {n}: {sum(1 for r in rs if r.get('passed'))} of {len(rs)} drills passed; writes "
+                     f"{sum((r.get('writes') or {}).get('acknowledged') or 0 for r in rs)} acknowledged, lost "
+                     f"{sum(r.get('lost', 0) for r in rs)}, corrupted {sum(r.get('corrupted', 0) for r in rs)}, "
+                     f"I/O errors {sum(r.get('io_errors', 0) for r in rs)}")
+    return lines
+
+
+def cmd_bench(a) -> int:
+    """`make failover-bench`: per timer profile, a fresh lab, site.yml, N power cuts (alternating the
+    Primary); then one table. Reports under .cache/lab/bench/<UTC>/<profile>/; the last lab is left running."""
+    profiles = [p for p in a.profiles.split(",") if p]
+    unknown = [p for p in profiles if p not in config.TIMER_PROFILES]
+    if unknown or not profiles:
+        raise LabError(f"--profiles {a.profiles!r}: a comma-separated list of {', '.join(config.TIMER_PROFILES)}")
+    out = config.TOP / ".cache" / "lab" / "bench" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    results, failed = {}, []
+    for profile in profiles:
+        t0 = time.monotonic()
+        with runtime.lock():
+            do_up(timers=profile)
+        rc, secs = run_playbook("site.yml", runtime.inventory_dir())
+        log(f"{profile}: site.yml rc {rc} in {secs:.0f} s")
+        reports = []
+        if rc == 0:
+            reports, rc = run_drills(a.count, "power_cut", out / profile)
+        results[profile] = reports
+        log(f"{profile}: {len(reports)} drill(s), {time.monotonic() - t0:.0f} s in all")
+        if rc or len(reports) < a.count:
+            failed.append(profile)
+    lines = bench_table(results)
+    text = "\n".join(lines) + "\n"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.txt").write_text(text)
+    (out / "bench.json").write_text(json.dumps({"count": a.count, "results": results}, indent=1) + "\n")
+    print(f"\n=== failover bench: {a.count} power cut(s) per profile; reports in {out} ===")
+    print(text, end="")
+    if failed:
+        log(f"FAILED: {', '.join(failed)} (a drill or site.yml failed; the last lab is left running)")
+        return 1
+    return 0
+
+
 def cmd_run(a) -> int:
     """`make lab`: image (cached), up, site.yml, failover_drill.yml, checks, summary."""
     t0 = time.monotonic()
     failed = []
     with runtime.lock():
-        st = do_up(a.rxe, a.timeout, a.cluster_manager)
+        st = do_up(a.rxe, a.timeout, a.cluster_manager, a.timers)
     inv = runtime.inventory_dir()
     for pbname in ("site.yml", "failover_drill.yml"):
         if not (config.TOP / "playbooks" / pbname).is_file():
@@ -411,6 +492,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--cluster-manager", choices=config.CLUSTER_MANAGERS, default=config.DEFAULT_CLUSTER_MANAGER,
                         help="who runs the pair: pacemaker (the cluster role, fencing through the lab's BMC) or "
                              "none (the playbooks promote the initial Primary); default %(default)s")
+        sp.add_argument("--timers", choices=tuple(config.TIMER_PROFILES), default=config.DEFAULT_TIMERS,
+                        help="the takeover's timers: tuned (the collection's) or stock (upstream defaults; "
+                             "docs/failover-tuning.md); default %(default)s")
     sp = add("down", cmd_down, "stop the lab (clean shutdown, then QEMU quit) and remove its run dir")
     sp.add_argument("--fast", action="store_true", help="no guest shutdown, just stop QEMU")
     sp = add("status", cmd_status, "VMs, ports, memory, rxe state")
@@ -443,6 +527,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("drill", cmd_drill, "run playbooks/failover_drill.yml N times on the running lab; print the distribution")
     sp.add_argument("--count", type=int, default=1, help="drills in a row (default 1); stops at the first failure")
     sp.add_argument("--kind", choices=("power_cut", "replication_cut", "fabric_cut"), default="power_cut")
+    sp = add("bench", cmd_bench, "per timer profile: a fresh lab, site.yml, N power cuts; one table of the phases")
+    sp.add_argument("--count", type=int, default=5, help="power cuts per profile (default 5)")
+    sp.add_argument("--profiles", default="stock,tuned", help="comma-separated timer profiles (default stock,tuned)")
     return p
 
 

@@ -112,6 +112,28 @@ SRP_TIMERS = {"reconnect_delay": 5, "fast_io_fail_tmo": 5, "dev_loss_tmo": 60, "
 # connection (2026-12-02, with Pacemaker; resource-and-stonith then froze the I/O for the fence-peer
 # handler). Tenths of a second; timeout stays below ping-int (2 s).
 DRBD_TCG_TIMERS = {"drbd_ping_timeout": 20, "drbd_timeout": 15}
+# The takeover's timers, as a profile (`lab up --timers`, `make failover-bench`, docs/failover-tuning.md):
+#   tuned: the collection's values (the roles' defaults: Corosync token 1000 ms, DRBD ping-int 2 s)
+#          with the TCG adaptations above, and Pacemaker's load throttle out of the way: a TCG guest's
+#          load average is always above load-threshold's 80 % of its cores, and a throttled controller
+#          runs one action at a time (notifies, promotions), on real hardware too when blocked I/O
+#          threads (D state, counted in the load average) pile up during a takeover;
+#   stock: what an untuned DRBD + Pacemaker pair runs with: Corosync's default token (3000 ms),
+#          DRBD 8.4's net defaults (ping-int 10 s, ping-timeout 0.5 s, timeout 6 s), ib_srp's and sd's
+#          defaults (srp: {} in the model: reconnect_delay 10, fast_io_fail_tmo 15, dev_loss_tmo 600,
+#          scsi_timeout 30), Pacemaker's throttle.
+# The same in both: the lab's operation timeouts and monitor intervals (lab/inventory.py
+# CLUSTER_TIMINGS; no monitor is on the takeover path), fencing through the lab's BMC with
+# stonith-action off, the export agent and the initiator's login service (SRP has no stock ones).
+TIMER_PROFILES = {
+    "tuned": {"srp": dict(SRP_TIMERS), "storage_vars": dict(DRBD_TCG_TIMERS),
+              "crm_config": {"load-threshold": "10000%"}},
+    "stock": {"srp": {},
+              "storage_vars": {"cluster_corosync_token": 3000, "drbd_ping_int": 10, "drbd_ping_timeout": 5,
+                               "drbd_timeout": 60},
+              "crm_config": {}},
+}
+DEFAULT_TIMERS = "tuned"
 RXE_DEVICE = "rxe0"
 
 

@@ -11,11 +11,19 @@ from lab import config
 HEADER = "# Written by the rdma-lab tool (lab/inventory.py) for the running lab; rewritten by `python -m lab up`.\n"
 
 
-def fabric_model(cluster_manager: str = config.DEFAULT_CLUSTER_MANAGER) -> dict:
+def timer_profile(timers: str) -> dict:
+    """The timer profile named `timers` (config.TIMER_PROFILES)."""
+    if timers not in config.TIMER_PROFILES:
+        raise ValueError(f"timer profile {timers!r}: one of {', '.join(config.TIMER_PROFILES)}")
+    return config.TIMER_PROFILES[timers]
+
+
+def fabric_model(cluster_manager: str = config.DEFAULT_CLUSTER_MANAGER, timers: str = config.DEFAULT_TIMERS) -> dict:
     """`rdma_fabric` for the lab: Soft-RoCE (rxe, Ethernet link layer) on eth1, Ethernet replication;
-    the pair run by `cluster_manager` (config.CLUSTER_MANAGERS)."""
+    the pair run by `cluster_manager` (config.CLUSTER_MANAGERS), the SRP timers of the profile `timers`."""
     if cluster_manager not in config.CLUSTER_MANAGERS:
         raise ValueError(f"cluster manager {cluster_manager!r}: one of {', '.join(config.CLUSTER_MANAGERS)}")
+    profile = timer_profile(timers)
     nodes = []
     for vm in config.VMS:
         ports = [{"device": config.RXE_DEVICE, "port": 1, "guid": config.guid_from_mac(vm.mac(config.FABRIC.index)),
@@ -38,7 +46,7 @@ def fabric_model(cluster_manager: str = config.DEFAULT_CLUSTER_MANAGER) -> dict:
             "client_network": config.FABRIC.name,
             "volumes": [dict(v, initiators=list(v["initiators"])) for v in config.VOLUMES],
         }],
-        "srp": dict(config.SRP_TIMERS),
+        "srp": dict(profile["srp"]),
     }
 
 
@@ -123,9 +131,11 @@ def fence_devices(bmc: dict) -> list[dict]:
 
 
 def hosts(run_dir: Path, ssh_ports: dict[str, int], labctl: Path, secrets: dict[str, str] | None = None,
-          bmc: dict | None = None) -> dict:
+          bmc: dict | None = None, timers: str = config.DEFAULT_TIMERS) -> dict:
     """The hosts inventory (YAML inventory plugin layout): every lab VM in group `rdma_lab`; with
-    the lab's BMC (`bmc`: the run's state "bmc"), `rdma_lab_bmc` on each storage VM."""
+    the lab's BMC (`bmc`: the run's state "bmc"), `rdma_lab_bmc` on each storage VM; the storage
+    VMs' variables of the timer profile `timers`."""
+    profile = timer_profile(timers)
     ssh_dir = run_dir / "ssh"
     common = ("-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "
               "-o IdentitiesOnly=yes -o ServerAliveInterval=5 -o ServerAliveCountMax=4")
@@ -135,9 +145,9 @@ def hosts(run_dir: Path, ssh_ports: dict[str, int], labctl: Path, secrets: dict[
             host_vars[name]["rdma_lab_bmc"] = bmc_vars(bmc)
             host_vars[name]["cluster_fence_devices"] = fence_devices(bmc)
             host_vars[name]["cluster_timings"] = dict(CLUSTER_TIMINGS)
-            host_vars[name]["cluster_crm_config"] = dict(CLUSTER_CRM_CONFIG)
+            host_vars[name]["cluster_crm_config"] = {**CLUSTER_CRM_CONFIG, **profile["crm_config"]}
     for name in config.bmc_systems():
-        host_vars[name].update(config.DRBD_TCG_TIMERS)
+        host_vars[name].update(profile["storage_vars"])
     return {"all": {"children": {"rdma_lab": {
         "hosts": host_vars,
         "vars": {
@@ -169,14 +179,14 @@ def hosts(run_dir: Path, ssh_ports: dict[str, int], labctl: Path, secrets: dict[
 
 def write(inv_dir: Path, run_dir: Path, ssh_ports: dict[str, int], labctl: Path,
           secrets: dict[str, str] | None = None, bmc: dict | None = None,
-          cluster_manager: str = config.DEFAULT_CLUSTER_MANAGER) -> dict[str, Path]:
+          cluster_manager: str = config.DEFAULT_CLUSTER_MANAGER, timers: str = config.DEFAULT_TIMERS) -> dict[str, Path]:
     """Write <inv_dir>/hosts.yml and <inv_dir>/group_vars/all/rdma_fabric.yml; return their paths."""
     gv = inv_dir / "group_vars" / "all"
     gv.mkdir(parents=True, exist_ok=True)
     h = inv_dir / "hosts.yml"
     f = gv / "rdma_fabric.yml"
-    h.write_text(HEADER + to_yaml(hosts(run_dir, ssh_ports, labctl, secrets, bmc)))
-    f.write_text(HEADER + to_yaml({"rdma_fabric": fabric_model(cluster_manager)}))
+    h.write_text(HEADER + to_yaml(hosts(run_dir, ssh_ports, labctl, secrets, bmc, timers)))
+    f.write_text(HEADER + to_yaml({"rdma_fabric": fabric_model(cluster_manager, timers)}))
     return {"hosts": h, "fabric": f}
 
 

@@ -554,4 +554,5 @@ def restart(st: dict, name: str, hard: bool = False, timeout: float = BOOT_TIMEO
 def write_inventory(st: dict) -> dict[str, Path]:
     ports = {n: v["ssh_port"] for n, v in st["vms"].items()}
     return inventory.write(inventory_dir(), run_dir(), ports, config.TOP / "lab" / "labctl", st.get("secrets"),
-                           bmc=st.get("bmc"), cluster_manager=st.get("cluster_manager", config.DEFAULT_CLUSTER_MANAGER))
+                           bmc=st.get("bmc"), cluster_manager=st.get("cluster_manager", config.DEFAULT_CLUSTER_MANAGER),
+                           timers=st.get("timers", config.DEFAULT_TIMERS))

@@ -1,4 +1,4 @@
-"""lab/cli.py: the `drill` command's distribution and the options of `up` / `run` / `drill`."""
+"""lab/cli.py: the `drill` command's distribution, the `bench` table and the options of `up` / `run` / `drill` / `bench`."""
 import pytest
 
 from lab import cli, config
@@ -38,3 +38,36 @@ def test_parser_knows_the_cluster_manager_and_the_drill():
     assert p.parse_args(["drill", "--kind", "fabric_cut"]).kind == "fabric_cut"
     with pytest.raises(SystemExit):
         p.parse_args(["drill", "--kind", "cable_cut"])
+
+    assert p.parse_args(["up"]).timers == config.DEFAULT_TIMERS == "tuned"
+    assert p.parse_args(["run", "--timers", "stock"]).timers == "stock"
+    with pytest.raises(SystemExit):
+        p.parse_args(["up", "--timers", "fast"])
+    a = p.parse_args(["bench"])
+    assert (a.count, a.profiles, a.func) == (5, "stock,tuned", cli.cmd_bench)
+
+
+def test_median_of_an_even_count_is_the_mean_of_the_middle_two():
+    assert cli.median([4.0, 1.0, 3.0]) == 3.0
+    assert cli.median([4.0, 1.0, 3.0, 2.0]) == 2.5
+
+
+def test_bench_table_compares_tuned_with_stock():
+    lines = cli.bench_table({
+        "stock": [report("storage-a", io_resumed=40.0, promoted=20.0),
+                  report("storage-b", io_resumed=50.0, promoted=22.0),
+                  report("storage-a", io_resumed=60.0, promoted=None)],
+        "tuned": [report("storage-a", io_resumed=10.0), report("storage-b", passed=False, io_resumed=14.0)]})
+    assert lines[0].split()[-1] == "tuned/stock"
+    rows = {line.split()[0]: line.split()[1:] for line in lines[1:-2]}
+    assert rows["io_resumed"] == ["50.0", "60.0", "12.0", "14.0", "0.24"]
+    assert rows["promoted"] == ["21.0", "22.0", "-", "-", "-"]
+    assert rows["peer_lost"] == ["-", "-", "-", "-", "-"]
+    assert lines[-2] == "  stock: 3 of 3 drills passed; writes 600 acknowledged, lost 0, corrupted 0, I/O errors 0"
+    assert lines[-1].startswith("  tuned: 1 of 2 drills passed; writes 400 acknowledged")
+
+
+def test_bench_refuses_an_unknown_profile():
+    a = cli.build_parser().parse_args(["bench", "--profiles", "stock,fast"])
+    with pytest.raises(cli.LabError, match="stock,fast"):
+        cli.cmd_bench(a)

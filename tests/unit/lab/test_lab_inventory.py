@@ -60,7 +60,8 @@ def test_hosts_inventory_connection_vars(tmp_path):
     ports = {"storage-a": 2270, "storage-b": 2271, "initiator-1": 2272}
     h = inventory.hosts(tmp_path, ports, Path("/top/lab/labctl"))
     grp = h["all"]["children"]["rdma_lab"]
-    assert grp["hosts"]["storage-b"] == {"ansible_host": "127.0.0.1", "ansible_port": 2271, **config.DRBD_TCG_TIMERS}
+    assert grp["hosts"]["storage-b"] == {"ansible_host": "127.0.0.1", "ansible_port": 2271,
+                                         **config.TIMER_PROFILES[config.DEFAULT_TIMERS]["storage_vars"]}
     assert grp["hosts"]["initiator-1"] == {"ansible_host": "127.0.0.1", "ansible_port": 2272}
     v = grp["vars"]
     assert v["ansible_user"] == "root" and v["ansible_python_interpreter"] == "/usr/bin/python3"
@@ -123,3 +124,40 @@ def test_drbd_tcg_timers_keep_the_timeout_below_ping_int():
     assert set(timers) <= set(defaults)
     assert timers["drbd_timeout"] < defaults["drbd_ping_int"] * 10
     assert timers["drbd_ping_timeout"] > defaults["drbd_ping_timeout"]
+
+
+@pytest.mark.parametrize("timers", sorted(config.TIMER_PROFILES))
+def test_each_timer_profile_gives_a_valid_model(timers):
+    from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric import model
+    assert model.fabric_errors(inventory.fabric_model(timers=timers)) == []
+
+
+def test_the_timer_profiles_reach_the_storage_vms_and_the_model(tmp_path):
+    ports = {vm.name: 3000 + i for i, vm in enumerate(config.VMS)}
+    bmc = {"username": "u", "password": "p", "port": 4443, "certfile": "/x/bmc.pem", "log": "/x/bmc.log"}
+
+    def storage_vars(timers):
+        h = inventory.hosts(tmp_path, ports, Path("/x/labctl"), bmc=bmc, timers=timers)
+        return h["all"]["children"]["rdma_lab"]["hosts"]["storage-a"]
+
+    tuned, stock = storage_vars("tuned"), storage_vars("stock")
+    assert tuned["cluster_crm_config"] == {"stonith-action": "off", "load-threshold": "10000%"}
+    assert stock["cluster_crm_config"] == {"stonith-action": "off"}   # fencing the lab's way in both
+    assert "cluster_corosync_token" not in tuned and stock["cluster_corosync_token"] == 3000
+    assert (stock["drbd_ping_int"], stock["drbd_ping_timeout"], stock["drbd_timeout"]) == (10, 5, 60)
+    assert tuned["drbd_ping_timeout"] == config.DRBD_TCG_TIMERS["drbd_ping_timeout"]
+    assert tuned["cluster_timings"] == stock["cluster_timings"]        # monitors and timeouts: the same
+    assert inventory.fabric_model(timers="stock")["srp"] == {}          # the kernel's defaults
+    assert inventory.fabric_model(timers="tuned")["srp"] == config.SRP_TIMERS
+    with pytest.raises(ValueError, match="one of tuned, stock"):
+        inventory.fabric_model(timers="fast")
+    paths = inventory.write(tmp_path / "inv", tmp_path, ports, Path("/x/labctl"), bmc=bmc, timers="stock")
+    assert yaml.safe_load(paths["fabric"].read_text())["rdma_fabric"]["srp"] == {}
+
+
+def test_stock_drbd_timers_pass_the_drbd_roles_rule():
+    """The drbd role asserts timeout < ping-int and < connect-int (tenths against seconds)."""
+    defaults = yaml.safe_load((config.TOP / "roles" / "drbd" / "defaults" / "main.yml").read_text())
+    for profile in config.TIMER_PROFILES.values():
+        v = {**defaults, **{k: val for k, val in profile["storage_vars"].items() if k.startswith("drbd_")}}
+        assert v["drbd_timeout"] < v["drbd_ping_int"] * 10 and v["drbd_timeout"] < v["drbd_connect_int"] * 10
