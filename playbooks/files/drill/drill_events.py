@@ -12,7 +12,10 @@ failover, each with its time (the journal's receive time, epoch seconds):
   unfence_peer      DRBD's unfence handler ran (crm-unfence-peer, after a resync: the constraint goes)
   promoted          DRBD became Primary here
   demoted           DRBD became Secondary here
-  op                a Pacemaker operation's result on this node (start/stop/promote/demote of a resource)
+  op                a Pacemaker operation's result on this node (start/stop/promote/demote/notify of a resource)
+  op_initiated      the DC's controller initiated an operation (the transition's steps, in order)
+  throttle          Pacemaker's controller found the load high and throttles its actions (one at a time)
+  agent_took        the export agent's own timing of its start or stop (lio_srpt: start took N s)
   split_brain       DRBD detected split brain (a drill fails on it)
 On the initiator (the srp_initiator role's login service, multipathd):
   target_lost       rdma-srp-login declared a logged-in target lost (its pings missed)
@@ -48,7 +51,10 @@ PHASES = (
     ('fence_peer', re.compile(r'fence-peer')),
     ('promoted', re.compile(r'role\( Secondary -> Primary \)')),
     ('demoted', re.compile(r'role\( Primary -> Secondary \)')),
-    ('op', re.compile(r'Result of (start|stop|promote|demote) operation for \S+ on \S+: ')),
+    ('op', re.compile(r'Result of (start|stop|promote|demote|notify) operation for \S+ on \S+: ')),
+    ('op_initiated', re.compile(r'Initiating \w+ operation \S+')),
+    ('throttle', re.compile(r'(High|Extreme) (CPU|CIB) load detected|New throttle mode')),
+    ('agent_took', re.compile(r'lio_srpt: (start|stop) took [\d.]+ s')),
     ('target_lost', re.compile(r'^target \S+ \(\S+\): lost while logged in')),
     ('target_login', re.compile(r'^target \S+ \(.*\): login accepted$')),
     ('login_trouble', re.compile(r'^target \S+ (\(.*\): login failed: |\(.*\): the login has been waiting for the kernel'

@@ -201,6 +201,19 @@ def test_drill_events_classifies_journal_lines():
     assert drill_events.summary(events)['fence_confirmed'] == 1005.0
 
 
+@pytest.mark.parametrize('message, phase', [
+    ('Initiating notify operation drbd_vol0_pre_notify_promote_0 locally on storage-b', 'op_initiated'),
+    ('Initiating promote operation drbd_vol0_promote_0 on storage-b', 'op_initiated'),
+    ('Result of notify operation for drbd_vol0 on storage-b: ok', 'op'),
+    ('High CPU load detected: 3.460000', 'throttle'),
+    ('Extreme CIB load detected: 1.250000', 'throttle'),
+    ('srpt_lab_start_0[2345] error output [ lio_srpt: start took 0.85 s ]', 'agent_took'),
+    ('Initiating start of the hypothetical', None),
+])
+def test_drill_events_classifies_the_transition_steps(message, phase):
+    assert drill_events.classify(message, 'pacemaker-controld') == phase
+
+
 def drill(**extra):
     events = {'storage-b': {'events': drill_events.events_from([json.dumps(e) for e in JOURNAL[:5]])}}
     data = {
