@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 ENV := source tools/env.sh &&
 
-.PHONY: help setup test lab lab-down drill failover-bench lint sanity units lowest molecule lab-test requirements build clean
+.PHONY: help setup test lab lab-down drill failover-bench idle-soak lint sanity units lowest molecule lab-test requirements build clean
 
 help:
 	@echo "make lab       deploy the HA pair into the local QEMU lab and drill a failover (leaves it running)"
@@ -12,6 +12,8 @@ help:
 	@echo "               the distribution of their phases (power cuts alternate the Primary)"
 	@echo "make failover-bench N=5 [PROFILES=stock,tuned]   per timer profile a fresh lab, site.yml and N power"
 	@echo "               cuts; one table of the phases, tuned against stock (docs/failover-tuning.md)"
+	@echo "make idle-soak MINUTES=30   the running, converged lab left alone: false alarms (token lost, fencing,"
+	@echo "               DRBD disconnects) and the margins of the timers (docs/failover-tuning.md)"
 	@echo "make test      all tests: ansible-lint, ansible-test sanity, unit (sanity and unit on 2.16 too), Molecule, lab"
 	@echo "make setup     install what the above need (apt, PyPI venvs, collections, images); idempotent"
 	@echo "make lint | sanity | units | lowest | molecule | lab-test   one stage of make test"
@@ -58,6 +60,10 @@ drill: setup
 PROFILES ?= stock,tuned
 failover-bench: setup
 	@$(ENV) python -m lab bench --count $(if $(filter command line,$(origin N)),$(N),5) --profiles $(PROFILES)
+
+MINUTES ?= 30
+idle-soak: setup
+	@$(ENV) python -m lab soak --minutes $(MINUTES)
 
 build:
 	@$(ENV) ansible-galaxy collection build --force --output-path .cache/dist

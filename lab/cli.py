@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from lab import checks, config, image, proc, runtime
+from lab import checks, config, image, proc, runtime, soak
 from lab.runtime import LabError, log
 
 # The collection's layers and what the lab does about each (for `run` / `summary`).
@@ -527,6 +527,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("drill", cmd_drill, "run playbooks/failover_drill.yml N times on the running lab; print the distribution")
     sp.add_argument("--count", type=int, default=1, help="drills in a row (default 1); stops at the first failure")
     sp.add_argument("--kind", choices=("power_cut", "replication_cut", "fabric_cut"), default="power_cut")
+    sp = add("soak", soak.cmd_soak, "idle soak: the converged pair left alone for N minutes; false alarms and margins")
+    sp.add_argument("--minutes", type=float, default=30.0, help="how long (default 30)")
     sp = add("bench", cmd_bench, "per timer profile: a fresh lab, site.yml, N power cuts; one table of the phases")
     sp.add_argument("--count", type=int, default=5, help="power cuts per profile (default 5)")
     sp.add_argument("--profiles", default="stock,tuned", help="comma-separated timer profiles (default stock,tuned)")
