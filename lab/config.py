@@ -114,10 +114,13 @@ SRP_TIMERS = {"reconnect_delay": 5, "fast_io_fail_tmo": 5, "dev_loss_tmo": 60, "
 DRBD_TCG_TIMERS = {"drbd_ping_timeout": 20, "drbd_timeout": 15}
 # The takeover's timers, as a profile (`lab up --timers`, `make failover-bench`, docs/failover-tuning.md):
 #   tuned: the collection's values (the roles' defaults: Corosync token 1000 ms, DRBD ping-int 2 s)
-#          with the TCG adaptations above, and Pacemaker's load throttle out of the way: a TCG guest's
-#          load average is always above load-threshold's 80 % of its cores, and a throttled controller
-#          runs one action at a time (notifies, promotions), on real hardware too when blocked I/O
-#          threads (D state, counted in the load average) pile up during a takeover;
+#          with the TCG adaptations above; Pacemaker's load throttle out of the way (a TCG guest's load
+#          average is always above load-threshold's 80 % of its cores, and a throttled controller runs
+#          one action at a time: notifies, promotions; on real hardware too when blocked I/O threads,
+#          D state, counted in the load average, pile up during a takeover), and more than 2 x cores
+#          actions at once (node-action-limit: a 1-vCPU guest's 2 slots held by the new monitors kept
+#          the export's start waiting 3.6 s); the DRBD clones without notifications (the cluster
+#          role's cluster_drbd_notify: four agent rounds less per takeover);
 #   stock: what an untuned DRBD + Pacemaker pair runs with: Corosync's default token (3000 ms),
 #          DRBD 8.4's net defaults (ping-int 10 s, ping-timeout 0.5 s, timeout 6 s), ib_srp's and sd's
 #          defaults (srp: {} in the model: reconnect_delay 10, fast_io_fail_tmo 15, dev_loss_tmo 600,
@@ -126,8 +129,8 @@ DRBD_TCG_TIMERS = {"drbd_ping_timeout": 20, "drbd_timeout": 15}
 # CLUSTER_TIMINGS; no monitor is on the takeover path), fencing through the lab's BMC with
 # stonith-action off, the export agent and the initiator's login service (SRP has no stock ones).
 TIMER_PROFILES = {
-    "tuned": {"srp": dict(SRP_TIMERS), "storage_vars": dict(DRBD_TCG_TIMERS),
-              "crm_config": {"load-threshold": "10000%"}},
+    "tuned": {"srp": dict(SRP_TIMERS), "storage_vars": {**DRBD_TCG_TIMERS, "cluster_drbd_notify": False},
+              "crm_config": {"load-threshold": "10000%", "node-action-limit": 8}},
     "stock": {"srp": {},
               "storage_vars": {"cluster_corosync_token": 3000, "drbd_ping_int": 10, "drbd_ping_timeout": 5,
                                "drbd_timeout": 60},

@@ -12,6 +12,8 @@ Pure: ``pair_objects()`` returns the options of the ``rdma.ha_storage.pacemaker_
   ``drbd_resource=<volume>``: the drbd role names each DRBD resource after its volume), with
   ``notify=true promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1``, a monitor per
   role (two different intervals: Pacemaker needs them unique) and the drbd agent's timeouts;
+  with ``drbd_notify`` false, ``notify=false`` and the agent's ``ignore_missing_notifications=true``
+  instead (see ``DRBD_NOTIFY_NOTE``);
 * one export ``srpt_<pair>`` (``ocf:rdma_ha_storage:lio_srpt``: the srp_target role's agent exports
   every volume of the pair from one JSON file, so it is one resource), colocated with the promoted
   instance of every volume's clone and ordered after every promotion;
@@ -52,6 +54,15 @@ FABRIC_ATTRIBUTE = 'rdma_fabric_active_ports'
 # lab (crm_simulate on the live CIB, 2026-12-03): the Primary's fabric down -> demote, promote the
 # peer, move the export; both fabrics down -> nothing (equal penalties, stickiness keeps it).
 FABRIC_DOWN_SCORE = '-9500'
+# Why a pair may run its DRBD clones without notifications (drbd_notify=False). ocf:linbit:drbd uses
+# them for two things: after a start it runs `drbdadm adjust` (a connection that did not come up by
+# itself), and after a start, stop, promote or demote it recomputes its promotion score. A takeover
+# pays for them: four notification rounds on the survivor (pre and post demote of the lost
+# instance, pre and post promote), each one run of the agent per volume, 2-3.5 s each in a TCG guest
+# (the lab, 2026-12-04), and the export starts only after the last one. Without them DRBD reconnects
+# by itself (a lost connection waits in WFConnection), the monitors keep the scores current, and the
+# fencing (resource-and-stonith, the fence-peer constraint) does not depend on them. drbd.ocf
+# supports it (its ignore_missing_notifications: "Some setups do not benefit from notifications").
 
 # drbd-utils scripts/drbd.ocf's advertised defaults (start 240, promote/demote/notify 90, stop 100)
 TIMINGS = {
@@ -170,7 +181,7 @@ def fabric_objects(pair_name, export_id, nodes, t, agent, primitives, clones, lo
 
 def pair_objects(ha_pair, fence_devices=(), allow_no_fencing=False, timings=None, crm_config=None,
                  rsc_defaults=None, drbd_agent=DRBD_AGENT, export_agent=EXPORT_AGENT, export_config=EXPORT_CONFIG,
-                 fabric_monitor=True, fabric_agent=FABRIC_AGENT):
+                 fabric_monitor=True, fabric_agent=FABRIC_AGENT, drbd_notify=True):
     """The pacemaker_cib options for the slice's ha_pair (see the file's docstring).
 
     Returns a dict: primitives, clones, colocations, orders, locations, crm_config, rsc_defaults,
@@ -216,8 +227,11 @@ def pair_objects(ha_pair, fence_devices=(), allow_no_fencing=False, timings=None
     for volume in volumes:
         vol = volume['name']
         rid = 'drbd_%s' % vol
+        instance = {'drbd_resource': vol}
+        if not drbd_notify and drbd_agent == DRBD_AGENT:
+            instance['ignore_missing_notifications'] = True
         primitives.append(dict(
-            id=rid, agent=drbd_agent, instance_attrs={'drbd_resource': vol}, meta_attrs={},
+            id=rid, agent=drbd_agent, instance_attrs=instance, meta_attrs={},
             operations=[
                 dict(action='monitor', interval=t['drbd_monitor_promoted_interval'], role='Promoted',
                      timeout=t['drbd_monitor_timeout'], attrs={}),
@@ -231,7 +245,7 @@ def pair_objects(ha_pair, fence_devices=(), allow_no_fencing=False, timings=None
             ]))
         clone = 'ms_%s' % rid
         clones.append(dict(id=clone, resource=rid, promotable=True, meta_attrs={
-            'notify': True, 'promoted-max': 1, 'promoted-node-max': 1, 'clone-max': 2, 'clone-node-max': 1}))
+            'notify': bool(drbd_notify), 'promoted-max': 1, 'promoted-node-max': 1, 'clone-max': 2, 'clone-node-max': 1}))
         colocations.append(dict(id='col_%s_with_%s' % (export_id, vol), rsc=export_id, with_rsc=clone,
                                 score='INFINITY', with_rsc_role='Promoted'))
         orders.append(dict(id='ord_%s_promote_then_%s' % (vol, export_id), first=clone, first_action='promote',

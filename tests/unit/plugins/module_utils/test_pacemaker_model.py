@@ -178,6 +178,19 @@ def test_timings_and_stand_in_agents_keep_the_structure():
         pm.pair_objects(pair(), REDFISH, timings={'drbd_monitor_unpromoted_interval': '29s'})
 
 
+def test_without_notifications_the_clones_say_so_and_the_drbd_agent_is_told():
+    out = pm.pair_objects(pair(), REDFISH, drbd_notify=False)
+    drbd_clones = [c for c in out['clones'] if c['promotable']]
+    assert drbd_clones and all(c['meta_attrs']['notify'] is False for c in drbd_clones)
+    for prim in (p for p in out['primitives'] if p['agent'] == 'ocf:linbit:drbd'):
+        assert prim['instance_attrs'] == {'drbd_resource': prim['id'][len('drbd_'):], 'ignore_missing_notifications': True}
+    # a stand-in agent is not given the drbd agent's parameter; the structure stays the same
+    stand_in = pm.pair_objects(pair(), REDFISH, drbd_notify=False, drbd_agent='ocf:pacemaker:Stateful')
+    assert all('ignore_missing_notifications' not in p['instance_attrs'] for p in stand_in['primitives'])
+    assert [c['meta_attrs'] for c in stand_in['clones']] == [c['meta_attrs'] for c in out['clones']]
+    assert FilterModule().filters()['cluster_cib'](pair(), REDFISH, drbd_notify=False)['clones'] == out['clones']
+
+
 def test_the_filter_wraps_errors():
     from ansible.errors import AnsibleFilterError
     cluster_cib = FilterModule().filters()['cluster_cib']
