@@ -117,10 +117,11 @@ DRBD_TCG_TIMERS = {"drbd_ping_timeout": 20, "drbd_timeout": 15}
 #          with the TCG adaptations above; Pacemaker's load throttle out of the way (a TCG guest's load
 #          average is always above load-threshold's 80 % of its cores, and a throttled controller runs
 #          one action at a time: notifies, promotions; on real hardware too when blocked I/O threads,
-#          D state, counted in the load average, pile up during a takeover), and more than 2 x cores
-#          actions at once (node-action-limit: a 1-vCPU guest's 2 slots held by the new monitors kept
-#          the export's start waiting 3.6 s); the DRBD clones without notifications (the cluster
-#          role's cluster_drbd_notify: four agent rounds less per takeover);
+#          D state, counted in the load average, pile up during a takeover), node-action-limit left
+#          at 2 x cores (with 8, a node back from a power cut ran 5 actions at once on its one vCPU
+#          while it resynced; pacemakerd found its controller unresponsive to IPC for 5 checks,
+#          killed it, and the DC fenced the node: 2026-12-04); the DRBD clones without
+#          notifications (the cluster role's cluster_drbd_notify: four agent rounds less per takeover);
 #   stock: what an untuned DRBD + Pacemaker pair runs with: Corosync's default token (3000 ms),
 #          DRBD 8.4's net defaults (ping-int 10 s, ping-timeout 0.5 s, timeout 6 s), ib_srp's and sd's
 #          defaults (srp: {} in the model: reconnect_delay 10, fast_io_fail_tmo 15, dev_loss_tmo 600,
@@ -130,7 +131,7 @@ DRBD_TCG_TIMERS = {"drbd_ping_timeout": 20, "drbd_timeout": 15}
 # stonith-action off, the export agent and the initiator's login service (SRP has no stock ones).
 TIMER_PROFILES = {
     "tuned": {"srp": dict(SRP_TIMERS), "storage_vars": {**DRBD_TCG_TIMERS, "cluster_drbd_notify": False},
-              "crm_config": {"load-threshold": "10000%", "node-action-limit": 8}},
+              "crm_config": {"load-threshold": "10000%"}},
     "stock": {"srp": {},
               "storage_vars": {"cluster_corosync_token": 3000, "drbd_ping_int": 10, "drbd_ping_timeout": 5,
                                "drbd_timeout": 60},

@@ -141,7 +141,7 @@ def test_the_timer_profiles_reach_the_storage_vms_and_the_model(tmp_path):
         return h["all"]["children"]["rdma_lab"]["hosts"]["storage-a"]
 
     tuned, stock = storage_vars("tuned"), storage_vars("stock")
-    assert tuned["cluster_crm_config"] == {"stonith-action": "off", "load-threshold": "10000%", "node-action-limit": 8}
+    assert tuned["cluster_crm_config"] == {"stonith-action": "off", "load-threshold": "10000%"}
     assert tuned["cluster_drbd_notify"] is False and "cluster_drbd_notify" not in stock
     assert stock["cluster_crm_config"] == {"stonith-action": "off"}   # fencing the lab's way in both
     assert "cluster_corosync_token" not in tuned and stock["cluster_corosync_token"] == 3000
