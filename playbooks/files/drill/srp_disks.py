@@ -3,10 +3,16 @@
 Run on the initiator (ansible.builtin.script). Standard library only. For each SCSI disk whose
 host is an ib_srp host: its block name, vendor, model, unit serial (VPD page 0x80), WWID, LUN,
 the SRP host's target (dgid / id_ext), and the dm-multipath map holding it.
+
+srp_disks.py [--wait-map MAP --timeout SECONDS]: first wait (polling once a second, at most
+SECONDS) until a running disk is under the map MAP: right after a converge a path can still be
+logging in or reconnecting. The state is printed either way; the caller judges it.
 """
+import argparse
 import glob
 import json
 import os
+import time
 
 
 def read(path, default=None):
@@ -40,7 +46,7 @@ def srp_hosts():
     return hosts
 
 
-def main():
+def collect():
     hosts = srp_hosts()
     disks = []
     for dev in sorted(os.listdir('/sys/block')):
@@ -57,7 +63,24 @@ def main():
                       'target_dgid': hosts[host]['dgid'], 'vendor': text(device + '/vendor'),
                       'model': text(device + '/model'), 'serial': vpd_serial(dev), 'wwid': text(device + '/wwid'),
                       'state': text(device + '/state'), 'timeout': text(device + '/timeout'), 'maps': maps})
-    print(json.dumps({'srp_hosts': hosts, 'disks': disks}, sort_keys=True))
+    return {'srp_hosts': hosts, 'disks': disks}
+
+
+def running_under(state, name):
+    return [d for d in state['disks'] if d['maps'] == [name] and d['state'] == 'running']
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
+    parser.add_argument('--wait-map', default=None)
+    parser.add_argument('--timeout', type=float, default=0.0)
+    args = parser.parse_args(argv)
+    deadline = time.monotonic() + args.timeout
+    state = collect()
+    while args.wait_map and not running_under(state, args.wait_map) and time.monotonic() < deadline:
+        time.sleep(1.0)
+        state = collect()
+    print(json.dumps(state, sort_keys=True))
 
 
 if __name__ == '__main__':

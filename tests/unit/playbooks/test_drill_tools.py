@@ -20,6 +20,7 @@ sys.path.insert(0, DRILL)
 
 import drill_events  # noqa: E402
 import drill_report  # noqa: E402
+import srp_disks  # noqa: E402
 import writer  # noqa: E402
 
 BLOCKS = 8
@@ -212,6 +213,25 @@ def test_drill_events_classifies_journal_lines():
 ])
 def test_drill_events_classifies_the_transition_steps(message, phase):
     assert drill_events.classify(message, 'pacemaker-controld') == phase
+
+
+def test_srp_disks_waits_for_a_running_path_under_the_map(monkeypatch, capsys):
+    states = iter([
+        {'srp_hosts': {}, 'disks': []},
+        {'srp_hosts': {}, 'disks': [{'name': 'sdb', 'maps': ['vol0'], 'state': 'blocked'}]},
+        {'srp_hosts': {}, 'disks': [{'name': 'sdb', 'maps': ['vol0'], 'state': 'running'},
+                                    {'name': 'sdc', 'maps': ['vol1'], 'state': 'running'}]},
+    ])
+    monkeypatch.setattr(srp_disks, 'collect', lambda: next(states))
+    monkeypatch.setattr(srp_disks.time, 'sleep', lambda seconds: None)
+    srp_disks.main(['--wait-map', 'vol0', '--timeout', '60'])
+    printed = json.loads(capsys.readouterr().out)
+    assert [d['name'] for d in srp_disks.running_under(printed, 'vol0')] == ['sdb']
+
+
+def test_srp_disks_prints_what_it_has_when_no_path_comes():
+    r = tool('srp_disks.py', '--wait-map', 'vol0', '--timeout', '1.5')
+    assert r.returncode == 0 and srp_disks.running_under(json.loads(r.stdout), 'vol0') == []
 
 
 def drill(**extra):
