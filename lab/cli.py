@@ -402,9 +402,27 @@ def bench_table(results: dict[str, list[dict]]) -> list[str]:
     return lines
 
 
+def bench_results(dirs: list[str]) -> dict[str, list[dict]]:
+    """The drill reports of earlier bench runs (their bench.json), profile by profile, in order."""
+    results: dict[str, list[dict]] = {}
+    for d in dirs:
+        path = Path(d) / "bench.json"
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise LabError(f"--table {d}: cannot read {path}: {exc}") from exc
+        for profile, reports in data.get("results", {}).items():
+            results.setdefault(profile, []).extend(reports)
+    return results
+
+
 def cmd_bench(a) -> int:
     """`make failover-bench`: per timer profile, a fresh lab, site.yml, N power cuts (alternating the
-    Primary); then one table. Reports under .cache/lab/bench/<UTC>/<profile>/; the last lab is left running."""
+    Primary); then one table. Reports under .cache/lab/bench/<UTC>/<profile>/; the last lab is left running.
+    With --table DIR...: only the table of earlier runs, their drills pooled per profile."""
+    if a.table:
+        print("\n".join(bench_table(bench_results(a.table))))
+        return 0
     profiles = [p for p in a.profiles.split(",") if p]
     unknown = [p for p in profiles if p not in config.TIMER_PROFILES]
     if unknown or not profiles:
@@ -532,6 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("bench", cmd_bench, "per timer profile: a fresh lab, site.yml, N power cuts; one table of the phases")
     sp.add_argument("--count", type=int, default=5, help="power cuts per profile (default 5)")
     sp.add_argument("--profiles", default="stock,tuned", help="comma-separated timer profiles (default stock,tuned)")
+    sp.add_argument("--table", nargs="+", metavar="DIR", help="print the table of earlier runs (their bench.json) instead")
     return p
 
 

@@ -1,4 +1,6 @@
 """lab/cli.py: the `drill` command's distribution, the `bench` table and the options of `up` / `run` / `drill` / `bench`."""
+import json
+
 import pytest
 
 from lab import cli, config
@@ -65,6 +67,20 @@ def test_bench_table_compares_tuned_with_stock():
     assert rows["peer_lost"] == ["-", "-", "-", "-", "-"]
     assert lines[-2] == "  stock: 3 of 3 drills passed; writes 600 acknowledged, lost 0, corrupted 0, I/O errors 0"
     assert lines[-1].startswith("  tuned: 1 of 2 drills passed; writes 400 acknowledged")
+
+
+def test_bench_table_pools_earlier_runs(tmp_path, capsys):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "bench.json").write_text(json.dumps({"count": 1, "results": {"tuned": [report("storage-a", io_resumed=10.0)]}}))
+    (tmp_path / "b" / "bench.json").write_text(json.dumps({"count": 2, "results": {
+        "stock": [report("storage-a", io_resumed=30.0), report("storage-b", io_resumed=50.0)],
+        "tuned": [report("storage-b", io_resumed=20.0)]}}))
+    assert cli.cmd_bench(cli.build_parser().parse_args(["bench", "--table", str(tmp_path / "a"), str(tmp_path / "b")])) == 0
+    rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()}
+    assert rows["io_resumed"] == ["15.0", "20.0", "40.0", "50.0", "0.38"]   # tuned first: the order the runs gave
+    with pytest.raises(cli.LabError, match="cannot read"):
+        cli.bench_results([str(tmp_path / "nowhere")])
 
 
 def test_bench_refuses_an_unknown_profile():
