@@ -169,10 +169,13 @@ def validate_model() -> tuple[str, list[str]]:
     return ("ok" if not errors else "errors"), list(errors)
 
 
+DEFAULT_LAB_STRATEGY = "mitogen_linear"
+
+
 def lab_strategy_env(environ: dict[str, str]) -> dict[str, str]:
-    """ANSIBLE_STRATEGY(_PLUGINS) of the lab's executor (docs/lab.md, "The lab's executor"): Ansible's
-    own linear strategy unless RDMA_LAB_STRATEGY names Mitogen's (mitogen_linear, from this venv)."""
-    strategy = environ.get("RDMA_LAB_STRATEGY") or "linear"
+    """ANSIBLE_STRATEGY(_PLUGINS) of the lab's executor (docs/lab.md, "The lab's executor"): Mitogen's
+    linear strategy (from this venv) unless RDMA_LAB_STRATEGY names another (linear: Ansible's own)."""
+    strategy = environ.get("RDMA_LAB_STRATEGY") or DEFAULT_LAB_STRATEGY
     if not strategy.startswith("mitogen"):
         return {"ANSIBLE_STRATEGY": strategy}
     # the interpreter running the lab is the venv's: its ansible_mitogen is the one to use
@@ -180,7 +183,7 @@ def lab_strategy_env(environ: dict[str, str]) -> dict[str, str]:
     plugins = str(Path(spec.origin).parent / "plugins" / "strategy") if spec and spec.origin else ""
     if not Path(plugins, f"{strategy}.py").is_file():
         raise runtime.LabError(f"the lab's executor {strategy} is not installed in {Path(sys.executable).parent.parent} "
-                               "(Mitogen): run `make setup`, or unset RDMA_LAB_STRATEGY for Ansible's own")
+                               "(Mitogen): run `make setup`, or set RDMA_LAB_STRATEGY=linear for Ansible's own")
     return {"ANSIBLE_STRATEGY": strategy, "ANSIBLE_STRATEGY_PLUGINS": plugins}
 
 

@@ -126,8 +126,8 @@ def test_parse_kv():
 
 
 # --- the lab's executor (docs/lab.md, "The lab's executor") -------------------------------------------
-def test_lab_executor_is_ansibles_own_by_default():
-    assert checks.lab_strategy_env({}) == {"ANSIBLE_STRATEGY": "linear"}
+def test_lab_executor_is_ansibles_own_when_asked():
+    assert checks.lab_strategy_env({"RDMA_LAB_STRATEGY": "linear"}) == {"ANSIBLE_STRATEGY": "linear"}
 
 
 def test_lab_executor_mitogen_comes_from_the_running_interpreter(tmp_path, monkeypatch):
@@ -140,6 +140,7 @@ def test_lab_executor_mitogen_comes_from_the_running_interpreter(tmp_path, monke
     monkeypatch.delitem(sys.modules, "ansible_mitogen", raising=False)
     env = checks.lab_strategy_env({"RDMA_LAB_STRATEGY": "mitogen_linear"})
     assert env == {"ANSIBLE_STRATEGY": "mitogen_linear", "ANSIBLE_STRATEGY_PLUGINS": str(strategy)}
+    assert checks.lab_strategy_env({}) == env   # the default
 
 
 def test_lab_executor_mitogen_is_in_the_dev_venv():
@@ -155,10 +156,10 @@ def test_lab_executor_linear_said_explicitly():
 
 def test_lab_executor_missing_names_the_fix(monkeypatch):
     monkeypatch.setattr(checks.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(checks.runtime.LabError, match=r"make setup.*unset RDMA_LAB_STRATEGY"):
+    with pytest.raises(checks.runtime.LabError, match=r"make setup.*RDMA_LAB_STRATEGY=linear"):
         checks.lab_strategy_env({"RDMA_LAB_STRATEGY": "mitogen_linear"})
 
 
 def test_ansible_env_carries_the_lab_executor(monkeypatch):
-    monkeypatch.delenv("RDMA_LAB_STRATEGY", raising=False)
+    monkeypatch.setenv("RDMA_LAB_STRATEGY", "linear")
     assert checks.ansible_env()["ANSIBLE_STRATEGY"] == "linear"
