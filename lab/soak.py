@@ -49,7 +49,7 @@ def parse_kv(text: str) -> dict[str, str]:
     out = {}
     for line in text.splitlines():
         if "=" in line:
-            key, _, value = line.partition("=")
+            key, value = line.split("=", 1)
             out[key.strip()] = value.strip()
     return out
 
@@ -66,7 +66,7 @@ def parse_ping(text: str) -> dict | None:
     m = PING_SUMMARY.search(text)
     if not m:
         return None
-    sent, got, mn, avg, mx, _ = m.groups()
+    sent, got, mn, avg, mx = m.groups()[:5]
     return {"sent": int(sent), "received": int(got), "rtt_min_ms": float(mn), "rtt_avg_ms": float(avg),
             "rtt_max_ms": float(mx)}
 
@@ -143,9 +143,10 @@ def summary_lines(result: dict) -> list[str]:
                      f"{c['drbd_ping_missed']}, knet links down {c['knet_link_down']})")
         gap = n["worst_token_gap_ms"]
         warn = t.get("token_warning") or "75"
-        lines.append(f"    token {token} ms: " + (f"longest gap warned about {gap} ms ({gap / token:.0%} of the token)"
-                                                   if gap else f"no gap reached token_warning ({warn} % = "
-                                                   f"{token * int(warn) // 100} ms)"))
+        if gap:
+            lines.append(f"    token {token} ms: longest gap warned about {gap} ms ({gap / token:.0%} of the token)")
+        else:
+            lines.append(f"    token {token} ms: no gap reached token_warning ({warn} % = {token * int(warn) // 100} ms)")
         for net, p in n["ping"].items():
             if not p:
                 lines.append(f"    ping {net}: no summary (did ping run?)")

@@ -44,8 +44,8 @@ def test_each_storage_vm_pings_its_peer_on_both_networks():
 
 
 def test_the_summary_sets_each_figure_against_its_timer():
-    node = {"timers": {"token": "1000", "drbd_ping_timeout": "20"}, "ping": {"replication": soak.parse_ping(PING),
-                                                                           "fabric": None},
+    node = {"timers": {"token": "1000", "drbd_ping_timeout": "20"},
+            "ping": {"replication": soak.parse_ping(PING), "fabric": None},
             "knet": soak.parse_knet(KNET), **soak.journal_findings(JOURNAL)}
     lines = soak.summary_lines({"nodes": {"storage-a": node}})
     assert lines[0].startswith("  storage-a: false alarms 2 (token lost 0, fencing requested 0, DRBD connection lost 1")
