@@ -169,12 +169,12 @@ def validate_model() -> tuple[str, list[str]]:
     return ("ok" if not errors else "errors"), list(errors)
 
 
-DEFAULT_LAB_STRATEGY = "mitogen_linear"
+DEFAULT_LAB_STRATEGY = "linear"
 
 
 def lab_strategy_env(environ: dict[str, str]) -> dict[str, str]:
-    """ANSIBLE_STRATEGY(_PLUGINS) of the lab's executor (docs/lab.md, "The lab's executor"): Mitogen's
-    linear strategy (from this venv) unless RDMA_LAB_STRATEGY names another (linear: Ansible's own)."""
+    """ANSIBLE_STRATEGY(_PLUGINS) of the lab's executor (docs/lab.md, "The lab's executor"): Ansible's
+    own linear strategy unless RDMA_LAB_STRATEGY names Mitogen's (mitogen_linear, from this venv)."""
     strategy = environ.get("RDMA_LAB_STRATEGY") or DEFAULT_LAB_STRATEGY
     if not strategy.startswith("mitogen"):
         return {"ANSIBLE_STRATEGY": strategy}

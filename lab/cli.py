@@ -511,8 +511,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="who runs the pair: pacemaker (the cluster role, fencing through the lab's BMC) or "
                              "none (the playbooks promote the initial Primary); default %(default)s")
         sp.add_argument("--timers", choices=tuple(config.TIMER_PROFILES), default=config.DEFAULT_TIMERS,
-                        help="the takeover's timers: tuned (the collection's) or stock (upstream defaults; "
-                             "docs/failover-tuning.md); default %(default)s")
+                        help="the takeover's timers: lab (the roles' defaults, TCG-adapted), tuned (lab without "
+                             "DRBD notifications) or stock (upstream defaults); docs/failover-tuning.md; "
+                             "default %(default)s")
     sp = add("down", cmd_down, "stop the lab (clean shutdown, then QEMU quit) and remove its run dir")
     sp.add_argument("--fast", action="store_true", help="no guest shutdown, just stop QEMU")
     sp = add("status", cmd_status, "VMs, ports, memory, rxe state")

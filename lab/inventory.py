@@ -157,7 +157,7 @@ def hosts(run_dir: Path, ssh_ports: dict[str, int], labctl: Path, secrets: dict[
             "ansible_control_path_dir": str(ssh_dir / "ansible"),
             "ansible_pipelining": True,
             "ansible_python_interpreter": "/usr/bin/python3",
-            # Said as variables too, because Mitogen (the lab's executor, docs/lab.md) reads these and
+            # Said as variables too, because Mitogen (the lab's opt-in executor, docs/lab.md) reads these and
             # not the ssh options above: no host key check (a new key every run), a connect timeout
             # for a TCG guest that is busy (Mitogen's first connection starts its interpreter there),
             # and a dead VM noticed in 20 s, as ServerAlive* above (its default is 300 s).

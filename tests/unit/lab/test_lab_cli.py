@@ -41,7 +41,7 @@ def test_parser_knows_the_cluster_manager_and_the_drill():
     with pytest.raises(SystemExit):
         p.parse_args(["drill", "--kind", "cable_cut"])
 
-    assert p.parse_args(["up"]).timers == config.DEFAULT_TIMERS == "tuned"
+    assert p.parse_args(["up"]).timers == config.DEFAULT_TIMERS == "lab"
     assert p.parse_args(["run", "--timers", "stock"]).timers == "stock"
     with pytest.raises(SystemExit):
         p.parse_args(["up", "--timers", "fast"])

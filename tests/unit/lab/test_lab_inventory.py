@@ -140,17 +140,17 @@ def test_the_timer_profiles_reach_the_storage_vms_and_the_model(tmp_path):
         h = inventory.hosts(tmp_path, ports, Path("/x/labctl"), bmc=bmc, timers=timers)
         return h["all"]["children"]["rdma_lab"]["hosts"]["storage-a"]
 
-    tuned, stock = storage_vars("tuned"), storage_vars("stock")
-    assert tuned["cluster_crm_config"] == {"stonith-action": "off", "load-threshold": "10000%"}
-    assert tuned["cluster_drbd_notify"] is False and "cluster_drbd_notify" not in stock
-    assert stock["cluster_crm_config"] == {"stonith-action": "off"}   # fencing the lab's way in both
+    lab, tuned, stock = storage_vars("lab"), storage_vars("tuned"), storage_vars("stock")
+    assert lab["cluster_crm_config"] == tuned["cluster_crm_config"] == stock["cluster_crm_config"] == {
+        "stonith-action": "off"}                                      # fencing the lab's way in all
+    assert tuned["cluster_drbd_notify"] is False and "cluster_drbd_notify" not in lab and "cluster_drbd_notify" not in stock
     assert "cluster_corosync_token" not in tuned and stock["cluster_corosync_token"] == 3000
     assert (stock["drbd_ping_int"], stock["drbd_ping_timeout"], stock["drbd_timeout"]) == (10, 5, 60)
-    assert tuned["drbd_ping_timeout"] == config.DRBD_TCG_TIMERS["drbd_ping_timeout"]
-    assert tuned["cluster_timings"] == stock["cluster_timings"]        # monitors and timeouts: the same
+    assert lab["drbd_ping_timeout"] == tuned["drbd_ping_timeout"] == config.DRBD_TCG_TIMERS["drbd_ping_timeout"]
+    assert tuned["cluster_timings"] == stock["cluster_timings"] == lab["cluster_timings"]   # monitors, timeouts
     assert inventory.fabric_model(timers="stock")["srp"] == {}          # the kernel's defaults
     assert inventory.fabric_model(timers="tuned")["srp"] == config.SRP_TIMERS
-    with pytest.raises(ValueError, match="one of tuned, stock"):
+    with pytest.raises(ValueError, match="one of lab, tuned, stock"):
         inventory.fabric_model(timers="fast")
     paths = inventory.write(tmp_path / "inv", tmp_path, ports, Path("/x/labctl"), bmc=bmc, timers="stock")
     assert yaml.safe_load(paths["fabric"].read_text())["rdma_fabric"]["srp"] == {}
