@@ -20,7 +20,7 @@ import json
 import re
 import time
 
-from lab import config, runtime
+from lab import checks, config, runtime
 from lab.runtime import LabError, log
 
 PING_INTERVAL = 0.5
@@ -43,15 +43,6 @@ drbdsetup show --show-defaults 2>/dev/null | grep -E '^\s*(ping-int|ping-timeout
 KNET_STATS = "corosync-cmapctl -m stats 2>/dev/null | grep -E 'knet\\.node[0-9]+\\.link[0-9]+\\.(latency_max|latency_ave|down_count)'"
 PING_SUMMARY = re.compile(r"(\d+) packets transmitted, (\d+) received.*?rtt min/avg/max/mdev = "
                           r"([\d.]+)/([\d.]+)/([\d.]+)/([\d.]+) ms", re.S)
-
-
-def parse_kv(text: str) -> dict[str, str]:
-    out = {}
-    for line in text.splitlines():
-        if "=" in line:
-            key, value = line.split("=", 1)
-            out[key.strip()] = value.strip()
-    return out
 
 
 def parse_knet(text: str) -> dict[str, dict[str, int]]:
@@ -106,7 +97,7 @@ def soak(minutes: float) -> dict:
     timers = {}
     for name in addrs:
         r = runtime.ssh(st, name, READ_TIMERS, timeout=60)
-        timers[name] = parse_kv(r.stdout)
+        timers[name] = checks.parse_kv(r.stdout)
         if not timers[name].get("token"):
             raise LabError(f"{name}: Corosync is not running (no runtime token): converge the pair first (site.yml)")
     since = int(time.time())

@@ -1,5 +1,5 @@
 """lab/soak.py: what the idle soak reads off the VMs, and its summary."""
-from lab import cli, config, soak
+from lab import checks, cli, config, soak
 
 JOURNAL = [
     "[TOTEM ] Token has not been received in 765 ms",
@@ -34,7 +34,7 @@ def test_ping_and_knet_statistics_are_parsed():
     assert soak.parse_ping("ping: connect: Network is unreachable") is None
     assert soak.parse_knet(KNET) == {"node2.link0": {"down_count": 0, "latency_ave": 1650, "latency_max": 211345},
                                      "node2.link1": {"latency_max": 98000}}
-    assert soak.parse_kv("token=1000\ndrbd_ping_timeout=20\nnoise") == {"token": "1000", "drbd_ping_timeout": "20"}
+    assert checks.parse_kv("token=1000\ndrbd_ping_timeout=20\nnoise") == {"token": "1000", "drbd_ping_timeout": "20"}
 
 
 def test_each_storage_vm_pings_its_peer_on_both_networks():
