@@ -49,8 +49,9 @@ fi
 coll="$RDMA_COLLECTIONS/ansible_collections"
 mkdir -p "$coll/rdma"
 ln -sfn "$top" "$coll/rdma/ha_storage"
-# community.docker: the Molecule docker driver; ansible.posix: profile_tasks timing in the lab scenario.
-deps=(community/docker ansible/posix)
+# community.docker: the Molecule docker driver; ansible.posix: profile_tasks timing in the lab scenario;
+# community.vmware: the esx_initiator role's datastore, rescan and network tasks (galaxy.yml).
+deps=(community/docker ansible/posix community/vmware)
 need_deps=0
 for d in "${deps[@]}"; do [[ -f "$coll/$d/MANIFEST.json" ]] || need_deps=1; done
 if ((need_deps)); then

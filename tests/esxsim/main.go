@@ -15,10 +15,13 @@
 //     the host sees it. The old target's paths go dead at once; the new one's appear at the
 //     next rescan, as on ESX.
 //
+//   - VMFS on the LUNs (vmfs.go) and the network calls with IPoIB uplinks (network.go).
+//
 // It prints one JSON line when it listens: {"url": "https://127.0.0.1:PORT/sdk", "pid": PID}.
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"flag"
@@ -35,6 +38,7 @@ import (
 
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -70,6 +74,13 @@ type config struct {
 	Targets  []targetConfig `json:"targets"`
 	LUNs     []lunConfig    `json:"luns"`
 	Serving  string         `json:"serving"`
+	// The host's name (HostSystem.name); empty: the stock localhost.localdomain
+	HostName string `json:"host_name"`
+	// What the hosts sharing the LUNs share: their content (a VMFS written by one host); empty: a private
+	// temporary directory
+	SharedDir string `json:"shared_dir"`
+	// Physical NICs added to the stock vmnic0, e.g. the IPoIB uplinks {"device": "vmnic_ib0", "driver": "ib_ipoib"}
+	Vmnics []vmnicConfig `json:"vmnics"`
 }
 
 var psps = [][2]string{
@@ -100,6 +111,10 @@ type state struct {
 	policy  map[string]types.BaseHostMultipathInfoLogicalUnitPolicy
 	satp    map[string]string
 	rescans int
+	// VMFS (vmfs.go)
+	sharedDir   string
+	mounts      map[string]*mount // by NAA
+	vmfsRescans int
 }
 
 func (st *state) target(name string) (int, *targetConfig) {
@@ -270,15 +285,20 @@ type storageSystem struct {
 	*simulator.HostStorageSystem
 	st   *state
 	base types.HostStorageDeviceInfo
+	ds   *datastoreSystem
 }
 
 // publish: storageDeviceInfo and host.config.storageDevice from the state (call with st.mu held)
 func (s *storageSystem) publish() {
 	info := s.st.storageDeviceInfo(&s.base)
 	s.StorageDeviceInfo = info
+	fs := s.st.fileSystemVolumeInfo()
+	s.FileSystemVolumeInfo = *fs
 	simulator.Map.WithLock(s.Host, func() {
 		copied := *info
 		s.Host.Config.StorageDevice = &copied
+		copiedFs := *fs
+		s.Host.Config.FileSystemVolume = &copiedFs
 	})
 }
 
@@ -386,7 +406,16 @@ func main() {
 		cfg.HBA.Driver = "ib_srp"
 	}
 	st := &state{cfg: cfg, paths: map[pathKey]bool{},
-		policy: map[string]types.BaseHostMultipathInfoLogicalUnitPolicy{}, satp: map[string]string{}}
+		policy: map[string]types.BaseHostMultipathInfoLogicalUnitPolicy{}, satp: map[string]string{},
+		sharedDir: cfg.SharedDir, mounts: map[string]*mount{}}
+	if st.sharedDir == "" {
+		dir, err := os.MkdirTemp("", "esxsim-luns-")
+		if err != nil {
+			log.Fatalf("esxsim: %v", err)
+		}
+		defer os.RemoveAll(dir)
+		st.sharedDir = dir
+	}
 	if cfg.Serving != "" {
 		if i, _ := st.target(cfg.Serving); i < 0 {
 			log.Fatalf("esxsim: serving: no target %q", cfg.Serving)
@@ -403,12 +432,31 @@ func main() {
 	model.Service.TLS = new(tls.Config) // https with Go's self-signed localhost certificate, as an ESX host's own
 
 	host := simulator.Map.Any("HostSystem").(*simulator.HostSystem)
+	if cfg.HostName != "" {
+		host.Name = cfg.HostName
+		host.Summary.Config.Name = cfg.HostName
+	}
 	stock := simulator.Map.Get(*host.ConfigManager.StorageSystem).(*simulator.HostStorageSystem)
 	ss := &storageSystem{HostStorageSystem: stock, st: st, base: *stock.StorageDeviceInfo}
 	simulator.Map.Put(ss)
+	stockDss := simulator.Map.Get(*host.ConfigManager.DatastoreSystem).(*simulator.HostDatastoreSystem)
+	dss := &datastoreSystem{HostDatastoreSystem: stockDss, st: st, ss: ss}
+	ss.ds = dss
+	simulator.Map.Put(dss)
+	stockNet := simulator.Map.Get(*host.ConfigManager.NetworkSystem).(*simulator.HostNetworkSystem)
+	ns := newNetSystem(stockNet, host, cfg.Vmnics)
+	simulator.Map.Put(ns)
+	simulator.Map.Put(ns.vnicMgr)
+	ns.mu.Lock()
+	ns.publish()
+	ns.mu.Unlock()
 	st.mu.Lock()
-	st.rescan() // the boot-time scan
+	st.rescan() // the boot-time scan, devices then the VMFS volumes on them
 	ss.publish()
+	bootCtx := &simulator.Context{Context: context.Background(), Map: simulator.Map}
+	if f := ss.scanVmfsLocked(bootCtx); f != nil {
+		log.Fatalf("esxsim: boot-time VMFS scan: %v", f.String)
+	}
 	st.mu.Unlock()
 
 	model.Service.HandleFunc("/esxsim/serve", func(w http.ResponseWriter, r *http.Request) {
@@ -436,7 +484,8 @@ func main() {
 		}
 		sort.Strings(paths)
 		_ = json.NewEncoder(w).Encode(map[string]interface{}{
-			"serving": st.serving, "rescans": st.rescans, "paths": strings.Join(paths, " ")})
+			"serving": st.serving, "rescans": st.rescans, "paths": strings.Join(paths, " "),
+			"vmfs_rescans": st.vmfsRescans, "mounts": mountNames(st)})
 	})
 
 	server := model.Service.NewServer()
@@ -450,3 +499,20 @@ func main() {
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	<-sig
 }
+
+func mountNames(st *state) []string {
+	out := []string{}
+	for naa, m := range st.mounts {
+		out = append(out, fmt.Sprintf("%s:naa.%s", m.header.Name, naa))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Get: the stock object behind a wrapper, for the property collector (it reads the managed object's
+// properties from the first embedded mo struct, which a wrapper embedding a pointer does not have)
+func (s *storageSystem) Get() mo.Reference { return s.HostStorageSystem }
+
+func (d *datastoreSystem) Get() mo.Reference { return d.HostDatastoreSystem }
+
+func (n *netSystem) Get() mo.Reference { return n.HostNetworkSystem }

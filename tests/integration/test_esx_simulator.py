@@ -7,7 +7,11 @@ to esx-1, with the serial and NAA LIO gives it. tests/integration/esx/esx_srp.ym
 modules against it (info, path policy with check mode and idempotence, a failover and the
 rescan that follows, and the wrong-input failures); tests/integration/esx/esx_role.yml applies
 the role with the lab's model: check mode, the run that rescans and sets the policy, the re-run
-that changes nothing, and its refusals.
+that changes nothing, and its refusals. tests/integration/esx/esx_vmfs.yml runs community.vmware's
+datastore and rescan modules against two simulated hosts that share the LUN (a VMFS made on one,
+found by the other's VMFS rescan); tests/integration/esx/esx_network.yml its vSwitch, port group
+and VMkernel modules on a host with IPoIB uplinks (vmnic_ib0, vmnic_ib1, driver ib_ipoib).
+community.vmware is one of the collections tools/setup.sh unpacks from the ansible wheel.
 """
 import hashlib
 import json
@@ -48,7 +52,8 @@ def esx_volume():
 
 
 def build_simulator():
-    digest = hashlib.sha256((SIM_DIR / "main.go").read_bytes() + (SIM_DIR / "build.sh").read_bytes()).hexdigest()[:16]
+    sources = sorted(SIM_DIR.glob("*.go")) + [SIM_DIR / "build.sh"]
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:16]
     binary = CACHE / "esxsim" / f"esxsim-{digest}"
     if not binary.exists():
         binary.parent.mkdir(parents=True, exist_ok=True)
@@ -63,9 +68,9 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_simulator(binary, path, serving):
+def start_simulator(binary, path, serving, **extra):
     """Start esxsim with the lab's ESX host (serving: the pair's node that presents the LUN at
-    start, or None); returns (process, port)."""
+    start, or None; extra: more config, host_name, shared_dir, vmnics); returns (process, port)."""
     volume = esx_volume()
     naa = lio_naa(volume["lun_serial"])
     cfg = {
@@ -75,6 +80,7 @@ def start_simulator(binary, path, serving):
         "luns": [{"name": volume["name"], "number": 0, "naa": naa, "serial": volume["lun_serial"],
                   "vendor": "LIO-ORG", "model": volume["name"], "size_mib": 32}],
         "serving": serving or "",
+        **extra,
     }
     path.write_text(json.dumps(cfg))
     proc = subprocess.Popen([str(binary), "-config", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -95,6 +101,10 @@ def stop(proc):
         proc.kill()
 
 
+IPOIB_VMNICS = [{"device": "vmnic_ib0", "driver": "ib_ipoib", "max_mtu": 4092},
+                {"device": "vmnic_ib1", "driver": "ib_ipoib", "max_mtu": 4092}]
+
+
 @pytest.fixture
 def esxsim(tmp_path):
     """A simulator whose LUN the pair's initial Primary presents from the start."""
@@ -107,7 +117,10 @@ def esxsim(tmp_path):
 @pytest.fixture
 def esxsim_unscanned(tmp_path):
     """A simulator that scanned before the pair exported anything."""
-    proc, port = start_simulator(build_simulator(), tmp_path / "config.json", None)
+    shared = tmp_path / "luns"
+    shared.mkdir()
+    proc, port = start_simulator(build_simulator(), tmp_path / "config.json", None,
+                                 host_name="esx-1", vmnics=IPOIB_VMNICS, shared_dir=str(shared))
     yield port
     stop(proc)
 
@@ -136,7 +149,13 @@ def run_role(tmp_path, port, password=PASSWORD, check=False, name="role"):
         "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
         "rdma_fabric": lab_inventory.fabric_model(),
         "esx_initiator_api_host": "127.0.0.1", "esx_initiator_api_port": port,
-        "esx_initiator_password": password, "esx_initiator_validate_certs": False}}}}
+        "esx_initiator_password": password, "esx_initiator_validate_certs": False,
+        # esxcli over SSH is not simulated: esx_satp_rule's tests replay recorded esxcli output
+        # (tests/unit/plugins/modules/test_esx_satp_rule.py)
+        "esx_initiator_claim_rule": False,
+        "esx_initiator_datastores": [{"name": "srp-vol1", "lun_serial": esx_volume()["lun_serial"]}],
+        "esx_initiator_ipoib_uplinks": ["vmnic_ib0", "vmnic_ib1"], "esx_initiator_ipoib_mtu": 4092,
+        "esx_initiator_ipoib_vmknic": {"address": "192.168.100.11", "netmask": "255.255.255.0"}}}}}
     path = tmp_path / "inventory.json"
     path.write_text(json.dumps(inv))
     cmd = ["ansible-playbook", "-i", str(path), str(TOP / "tests" / "integration" / "esx" / "esx_role.yml")]
@@ -153,11 +172,14 @@ def test_esx_initiator_role_rescans_sets_the_policy_and_then_changes_nothing(tmp
     port = esxsim_unscanned
     serve(port, lab_config.HA_PAIR["initial_primary"])      # exported after the host's last scan
     check = run_role(tmp_path, port, check=True, name="role-check")
-    assert check.returncode == 0 and recap(check)["changed"] == 0, tail(check.stdout)
+    assert check.returncode == 0 and recap(check)["changed"] == 1, tail(check.stdout)   # the vSwitch
     assert "labvol1 not visible yet; a real run rescans first" in plain(check.stdout)
+    assert "Check mode: vSwitchIB would be made" in plain(check.stdout)
     first = run_role(tmp_path, port, name="role-first")
     assert first.returncode == 0, tail(first.stdout)
-    assert recap(first)["changed"] == 2, tail(first.stdout)    # the rescan, the policy
+    # the rescan, the policy, the datastore, the vSwitch, the port group, the VMkernel NIC
+    assert recap(first)["changed"] == 6, tail(first.stdout)
+    assert "changed: [esx-1 -> localhost] => (item=srp-vol1 on labvol1)" in plain(first.stdout)
     again = run_role(tmp_path, port, name="role-again")
     assert again.returncode == 0 and recap(again)["changed"] == 0, tail(again.stdout)
 
@@ -176,3 +198,44 @@ def test_esx_initiator_role_with_a_wrong_password(tmp_path, esxsim):
     assert proc.returncode == 2, tail(proc.stdout)
     assert f"127.0.0.1:{esxsim['port']}: the login as 'root' was refused: wrong username or password" in proc.stdout
     assert "not-the-password" not in proc.stdout
+
+
+def run_playbook(name, extra, log):
+    t0 = time.monotonic()
+    proc = run(["ansible-playbook", "-i", "localhost,", "-e", json.dumps(extra),
+                str(TOP / "tests" / "integration" / "esx" / name)], TOP, 900, None, log)
+    assert proc.returncode == 0, f"tests/integration/esx/{name} failed after {time.monotonic() - t0:.0f} s " \
+                                 f"(.cache/logs/{log}):\n" + tail(proc.stdout, 80)
+    assert "failed=0" in proc.stdout
+    return proc
+
+
+def test_vmfs_on_one_host_then_mounted_by_the_other(tmp_path):
+    """Two ESX hosts (two simulators) that share the LUN's content: community.vmware makes the
+    VMFS on esx-1, esx-2 mounts it after its VMFS rescan."""
+    binary = build_simulator()
+    shared = tmp_path / "luns"
+    shared.mkdir()
+    volume = esx_volume()
+    procs = []
+    try:
+        ports = {}
+        for name in ("esx-1", "esx-2"):
+            proc, ports[name] = start_simulator(binary, tmp_path / f"{name}.json", lab_config.HA_PAIR["initial_primary"],
+                                                host_name=name, shared_dir=str(shared))
+            procs.append(proc)
+        extra = {"esx_port_1": ports["esx-1"], "esx_port_2": ports["esx-2"], "esx_password": PASSWORD,
+                 "esx_naa": lio_naa(volume["lun_serial"])}
+        run_playbook("esx_vmfs.yml", extra, "esx-simulator-vmfs.log")
+    finally:
+        for proc in procs:
+            stop(proc)
+
+
+def test_ipoib_uplinks_vswitch_portgroup_vmknic(tmp_path):
+    proc, port = start_simulator(build_simulator(), tmp_path / "config.json", lab_config.HA_PAIR["initial_primary"],
+                                 host_name="esx-1", vmnics=IPOIB_VMNICS)
+    try:
+        run_playbook("esx_network.yml", {"esx_port": port, "esx_password": PASSWORD}, "esx-simulator-network.log")
+    finally:
+        stop(proc)
