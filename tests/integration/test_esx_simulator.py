@@ -6,7 +6,8 @@ a free port with the lab's ESX host: SRP HBA vmhba32 and vol1, the volume the la
 to esx-1, with the serial and NAA LIO gives it. tests/integration/esx/esx_srp.yml runs the
 modules against it (info, path policy with check mode and idempotence, a failover and the
 rescan that follows, and the wrong-input failures); tests/integration/esx/esx_role.yml applies
-the role with the lab's model: check mode, the run that rescans and sets the policy, the re-run
+the role with the lab's model, to which run_role adds esx-1's IPoIB uplink (the port's vmnic
+vmnic_ib0, an address on an IPoIB network): check mode, the run that rescans and sets the policy, the re-run
 that changes nothing, and its refusals. tests/integration/esx/esx_vmfs.yml runs community.vmware's
 datastore and rescan modules against two simulated hosts that share the LUN (a VMFS made on one,
 found by the other's VMFS rescan); tests/integration/esx/esx_network.yml its vSwitch, port group
@@ -144,18 +145,30 @@ def serve(port, target):
         assert answer.status == 200
 
 
+def fabric_with_ipoib_uplink():
+    """The lab's model with esx-1's IPoIB uplink for vMotion: its port's vmnic (vmnic_ib0, one of the
+    simulator's IPOIB_VMNICS) and an address on an IPoIB network of the default partition (datagram,
+    4092 on a 4K IB MTU fabric). The role takes the vSwitch, port group and VMkernel NIC from it."""
+    fabric = lab_inventory.fabric_model()
+    fabric["partitions"].append({"name": "ib-default", "pkey": "0xffff", "ipoib_mode": "datagram", "mtu": 4092})
+    fabric["networks"].append({"name": "vmotion", "cidr": "192.168.100.0/24", "transport": "ipoib",
+                               "partition": "ib-default", "purpose": "management"})
+    (esx,) = [n for n in fabric["nodes"] if n["name"] == lab_config.ESX_NODE["name"]]
+    esx["ports"][0]["vmnic"] = "vmnic_ib0"
+    esx["interfaces"] = [{"network": "vmotion", "address": "192.168.100.11", "port": "vmhba32/1"}]
+    return fabric
+
+
 def run_role(tmp_path, port, password=PASSWORD, check=False, name="role"):
     inv = {"all": {"hosts": {"esx-1": {
         "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
-        "rdma_fabric": lab_inventory.fabric_model(),
+        "rdma_fabric": fabric_with_ipoib_uplink(),
         "esx_initiator_api_host": "127.0.0.1", "esx_initiator_api_port": port,
         "esx_initiator_password": password, "esx_initiator_validate_certs": False,
         # esxcli over SSH is not simulated: esx_satp_rule's tests replay recorded esxcli output
         # (tests/unit/plugins/modules/test_esx_satp_rule.py)
         "esx_initiator_claim_rule": False,
-        "esx_initiator_datastores": [{"name": "srp-vol1", "lun_serial": esx_volume()["lun_serial"]}],
-        "esx_initiator_ipoib_uplinks": ["vmnic_ib0", "vmnic_ib1"], "esx_initiator_ipoib_mtu": 4092,
-        "esx_initiator_ipoib_vmknic": {"address": "192.168.100.11", "netmask": "255.255.255.0"}}}}}
+        "esx_initiator_datastores": [{"name": "srp-vol1", "lun_serial": esx_volume()["lun_serial"]}]}}}}
     path = tmp_path / "inventory.json"
     path.write_text(json.dumps(inv))
     cmd = ["ansible-playbook", "-i", str(path), str(TOP / "tests" / "integration" / "esx" / "esx_role.yml")]
@@ -174,11 +187,12 @@ def test_esx_initiator_role_rescans_sets_the_policy_and_then_changes_nothing(tmp
     check = run_role(tmp_path, port, check=True, name="role-check")
     assert check.returncode == 0 and recap(check)["changed"] == 1, tail(check.stdout)   # the vSwitch
     assert "labvol1 not visible yet; a real run rescans first" in plain(check.stdout)
-    assert "Check mode: vSwitchIB would be made" in plain(check.stdout)
+    assert "Check mode: vSwitchIB would be made; its port group vmotion" in plain(check.stdout)
     first = run_role(tmp_path, port, name="role-first")
     assert first.returncode == 0, tail(first.stdout)
-    # the rescan, the policy, the datastore, the vSwitch, the port group, the VMkernel NIC
+    # the rescan, the policy, the datastore, the vSwitch, the port group, the VMkernel NIC (from the model)
     assert recap(first)["changed"] == 6, tail(first.stdout)
+    assert "changed: [esx-1 -> localhost] => (item=192.168.100.11 on vmotion)" in plain(first.stdout)
     assert "changed: [esx-1 -> localhost] => (item=srp-vol1 on labvol1)" in plain(first.stdout)
     again = run_role(tmp_path, port, name="role-again")
     assert again.returncode == 0 and recap(again)["changed"] == 0, tail(again.stdout)

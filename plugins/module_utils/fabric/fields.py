@@ -57,6 +57,10 @@ IPOIB_MODES = ('datagram', 'connected')
 # port's QPN and GID and cannot be set, so the bond takes the active port's address (1, "active").
 IPOIB_BOND_MODE = 'active-backup'
 IPOIB_BOND_FAIL_OVER_MAC = 'active'
+# ESX (Mellanox's OFED bundle for ESXi 5.x / 6.0): IPoIB is datagram (UD) mode only, every HCA
+# port's IPoIB interface is an uplink (vmnic_ib0, ...) of a vSwitch; the uplinks of one interface
+# are teamed with explicit failover on that vSwitch (the first active, the others standby).
+ESX_IPOIB_MODE = 'datagram'
 # Who starts, promotes and demotes a pair's DRBD resources: nobody but the boot units of the
 # drbd role (none), or the cluster manager (pacemaker). Every role reads it from here.
 CLUSTER_MANAGERS = ('none', 'pacemaker')
@@ -330,6 +334,7 @@ PORT = Entity(
     Field('rate', _rate),
     Field('netdev', NetdevName(' (1-15 characters, no "/", ":" or spaces)')),
     Field('subnet_prefix', _prefix, default=DEFAULT_SUBNET_PREFIX),
+    Field('vmnic', NetdevName(' (the ESX uplink of the port\'s IPoIB interface, e.g. vmnic_ib0)')),  # esx only
 )
 INTERFACE = Entity(
     Field('network'),                                             # a declared network, once per node

@@ -38,11 +38,12 @@ import re
 
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.errors import FabricError, is_int, show, type_name
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.fields import (
-    BOND, INITIATOR_KINDS, INTERFACE, IPOIB_BOND_FAIL_OVER_MAC, IPOIB_BOND_MODE, IPOIB_DEFAULT_MTU, KINDS, NAME_RE, NETWORK, NODE, PAIR, PARTITION, PORT, SRP,
+    BOND, ESX_IPOIB_MODE, INITIATOR_KINDS, INTERFACE, IPOIB_BOND_FAIL_OVER_MAC, IPOIB_BOND_MODE, IPOIB_DEFAULT_MTU,
+    KINDS, NAME_RE, NETWORK, NODE, PAIR, PARTITION, PORT, SRP,
     SCSI_DEVICE_BLOCK_MAX_TIMEOUT, SRP_DEFAULTS, SRP_TIMERS, TOP, VOLUME, as_int, check_keys, entity_name,
     list_of_dicts)
 from ansible_collections.rdma.ha_storage.plugins.module_utils.fabric.ids import (
-    DEFAULT_SUBNET_PREFIX, IPOIB_MAX_MTU, LIO_NAA_HEX_DIGITS, PKEY_FULL_MEMBER, lio_wwid, pkey_interface)
+    DEFAULT_SUBNET_PREFIX, IPOIB_MAX_MTU, LIO_NAA_HEX_DIGITS, PKEY_DEFAULT, PKEY_FULL_MEMBER, lio_wwid, pkey_interface)
 
 __all__ = ['FabricModel', 'analyse', 'fabric_errors', 'fabric_warnings', 'summary', 'require_valid', 'gc_paused']
 
@@ -209,7 +210,7 @@ def _net_text(version, start, end):
 # ---------------------------------------------------------------------------------------------
 # Nodes, their ports and interfaces
 # ---------------------------------------------------------------------------------------------
-def _parse_port(model, node_where, node_name, item, index, refs, guids):
+def _parse_port(model, node_where, node_name, kind, item, index, refs, guids):
     position = '%s ports[%d]' % (node_where, index)
     if not isinstance(item, dict):
         model.error(position, 'must be a mapping, got %s' % type_name(item))
@@ -260,11 +261,21 @@ def _parse_port(model, node_where, node_name, item, index, refs, guids):
     prefix = PORT.read(model, where, item, 'subnet_prefix')
     if prefix is None:
         prefix = DEFAULT_SUBNET_PREFIX
+    vmnic = PORT.read(model, where, item, 'vmnic')
+    if vmnic is not None:
+        if kind is not None and kind != 'esx':
+            model.error(where, 'vmnic %s: vmnic is only for esx nodes (the ESX uplink of the port\'s IPoIB interface); '
+                               'a %s node\'s IPoIB interface is on the port\'s netdev' % (vmnic, kind))
+            vmnic = None
+        elif link_layer is not None and link_layer != 'infiniband':
+            model.error(where, 'vmnic %s: an IPoIB uplink needs link_layer infiniband, the port has %s'
+                        % (vmnic, link_layer))
+            vmnic = None
     port = {
         'device': device if ref else None, 'port': number if ref else None, 'ref': ref,
         'guid': None if guid is None else '0x%016x' % guid, '_guid': guid,
         'link_layer': link_layer, 'rate': rate, 'netdev': netdev, 'subnet_prefix': '%016x' % prefix,
-        'soft': soft,
+        'soft': soft, 'vmnic': vmnic,
     }
     if ref is not None:
         refs[ref] = port
@@ -329,8 +340,12 @@ def _parse_interface(model, node_where, node, item, index, addresses):
         'partition': partition['name'] if partition is not None else None,
         'mtu': network['mtu'] if network is not None else None,
         'pkey': None, 'pkey_hex': None, 'ipoib_mode': None, 'parent': None, 'bond': None,
+        'netmask': None if net is None else str(net.netmask),
+        'vmnics': None,
     }
-    if bond_raw is not None and transport != 'ipoib':
+    if node['kind'] == 'esx' and transport == 'ipoib':
+        _parse_esx_ipoib(model, where, node, entry, port_ref, port, netdev, bond_raw, partition)
+    elif bond_raw is not None and transport != 'ipoib':
         if transport is not None:
             model.error(where, 'bond is only for ipoib networks (active-backup over InfiniBand ports); '
                         'bond Ethernet netdevs outside the model')
@@ -383,6 +398,131 @@ def _parse_interface(model, node_where, node, item, index, addresses):
     if network is not None:
         node['_ifaces'][net_name] = entry
     return entry
+
+
+def _esx_uplink(model, where, port, what):
+    """The vmnic of an InfiniBand port of an esx node for an IPoIB interface (None after an error)."""
+    if port['link_layer'] is not None and port['link_layer'] != 'infiniband':
+        model.error(where, 'IPoIB needs an InfiniBand port but %s %s has link_layer %s'
+                    % (what, port['ref'], port['link_layer']))
+        return None
+    if port['vmnic'] is None:
+        model.error(where, '%s %s has no vmnic; an ESX IPoIB interface runs on the uplink of the HCA port: add vmnic '
+                    '(the uplink name Mellanox\'s OFED bundle gives it, e.g. vmnic_ib0) to port %s'
+                    % (what, port['ref'], port['ref']))
+        return None
+    return port['vmnic']
+
+
+def _parse_esx_ipoib(model, where, node, entry, port_ref, port, netdev, bond_raw, partition):
+    """An IPoIB interface of an esx node: its uplinks (``vmnics``, the first active) and the partition's rules.
+
+    ESX names no netdev for it (the VMkernel NIC is ESX's ``vmkN``), so ``netdev`` and ``parent``
+    stay null; a ``bond`` lists the HCA ports whose uplinks the vSwitch teams (explicit failover),
+    without a name (there is no bond device on ESX).  Mellanox's bundle runs IPoIB in datagram
+    mode only, and the collection does not set partitions on ESX yet: the default partition only.
+    """
+    if partition is not None:
+        entry.update({'pkey': partition['pkey'], 'pkey_hex': partition['pkey_hex'],
+                      'ipoib_mode': partition['ipoib_mode']})
+        if partition['ipoib_mode'] is not None and partition['ipoib_mode'] != ESX_IPOIB_MODE:
+            model.error(where, 'partition %s has ipoib_mode %s; ESX\'s IPoIB (Mellanox\'s OFED bundle) runs in '
+                        'datagram mode only: put network %s on a partition with ipoib_mode datagram'
+                        % (partition['name'], partition['ipoib_mode'], entry['network']))
+        elif partition['pkey'] is not None and partition['pkey'] != PKEY_DEFAULT:
+            model.error(where, 'partition %s has pkey %s; a partition other than the default (0x7fff/0xffff) is not '
+                        'supported on esx nodes yet (the collection does not set P_Keys on ESX hosts; '
+                        'docs/fabric.md, "ESX nodes")' % (partition['name'], partition['pkey_hex']))
+        if entry['mtu'] is not None:
+            entry['mtu'] = min(entry['mtu'], IPOIB_MAX_MTU[ESX_IPOIB_MODE])
+    if netdev is not None:
+        model.error(where, 'netdev %s: an esx node\'s IPoIB interface has no netdev (ESX names its VMkernel NIC '
+                    'itself); leave netdev out' % netdev)
+    if bond_raw is not None:
+        if port_ref is not None:
+            model.error(where, 'give either port (one HCA port) or bond (several), not both')
+            return
+        entry['vmnics'] = _parse_esx_bond(model, where, node, bond_raw)
+        return
+    if port_ref is None:
+        model.error(where, 'port is required on an ipoib network (the HCA port whose vmnic is the uplink), or bond '
+                    'with several ports')
+    elif port is not None:
+        vmnic = _esx_uplink(model, where, port, 'port')
+        if vmnic is not None:
+            entry['vmnics'] = [vmnic]
+
+
+def _parse_esx_bond(model, where, node, raw):
+    """The ``bond`` of an esx node's IPoIB interface: the vmnics of its ports, in order (None after an error)."""
+    if not isinstance(raw, dict):
+        model.error(where, 'bond must be a mapping {ports: [vmhba32/1, vmhba32/2]}, got %s' % type_name(raw))
+        return None
+    check_keys(model, where + ' bond', raw, BOND.keys)
+    ok = True
+    if BOND.raw(raw, 'name') is not None:
+        model.error(where, 'bond name %s: an esx node has no bond device (its vSwitch teams the ports\' uplinks); '
+                    'leave name out' % show(BOND.raw(raw, 'name')))
+        ok = False
+    refs = BOND.raw(raw, 'ports')
+    if refs is None:
+        model.error(where, 'bond ports is required (two or more InfiniBand ports of the node with a vmnic, '
+                    'e.g. [vmhba32/1, vmhba32/2])')
+        return None
+    if not isinstance(refs, (list, tuple)) or len(refs) < 2:
+        model.error(where, 'bond ports must list two or more ports of the node, got %s' % (
+            '%d' % len(refs) if isinstance(refs, (list, tuple)) else type_name(refs)))
+        return None
+    vmnics = []
+    seen = set()
+    for ref in refs:
+        if not isinstance(ref, str) or not _PORT_REF_RE.match(ref):
+            model.error(where, 'bond port %s is not a port reference such as vmhba32/1' % show(ref))
+            ok = False
+            continue
+        if ref in seen:
+            model.error(where, 'bond port %s is listed twice' % ref)
+            ok = False
+            continue
+        seen.add(ref)
+        port = node['_ports'].get(ref)
+        if port is None:
+            model.error(where, 'bond port %s is not a port of this node' % ref)
+            ok = False
+            continue
+        vmnic = _esx_uplink(model, where, port, 'bond port')
+        if vmnic is None:
+            ok = False
+        else:
+            vmnics.append(vmnic)
+    return vmnics if ok else None
+
+
+def _check_vmnics(model, where, node):
+    """A vmnic names one port of the node."""
+    owners = {}
+    for port in node['ports']:
+        vmnic = port['vmnic']
+        if vmnic is None or port['ref'] is None:
+            continue
+        if vmnic in owners:
+            model.error('%s port %s' % (where, port['ref']),
+                        'vmnic %s is also the vmnic of port %s' % (vmnic, owners[vmnic]))
+        else:
+            owners[vmnic] = port['ref']
+
+
+def _check_uplinks(model, where, node):
+    """An ESX uplink belongs to one vSwitch, so to one IPoIB interface of the node."""
+    owners = {}
+    for iface in node['interfaces']:
+        for vmnic in iface['vmnics'] or ():
+            if vmnic in owners:
+                model.error('%s interface %s' % (where, iface['network']),
+                            'vmnic %s is also an uplink of interface %s (an ESX uplink belongs to one vSwitch)'
+                            % (vmnic, owners[vmnic]))
+            else:
+                owners[vmnic] = iface['network']
 
 
 def _parse_bond(model, where, node, raw, partition):
@@ -484,14 +624,16 @@ def _parse_nodes(model, fabric):
         node = {'name': name, 'hostname': hostname, 'kind': kind, 'ports': [], 'interfaces': [],
                 '_ports': {}, '_ifaces': {}, '_label': name or where}
         for p_index, p_item in enumerate(list_of_dicts(model, where, item, 'ports')):
-            port = _parse_port(model, where, name or where, p_item, p_index, node['_ports'], guids)
+            port = _parse_port(model, where, name or where, kind, p_item, p_index, node['_ports'], guids)
             if port is not None:
                 node['ports'].append(port)
+        _check_vmnics(model, where, node)
         for i_index, i_item in enumerate(list_of_dicts(model, where, item, 'interfaces')):
             iface = _parse_interface(model, where, node, i_item, i_index, addresses)
             if iface is not None:
                 node['interfaces'].append(iface)
         _check_netdevs(model, where, node)
+        _check_uplinks(model, where, node)
         if name is not None:
             model.nodes[name] = node
             model.node_order.append(name)

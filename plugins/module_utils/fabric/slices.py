@@ -31,11 +31,14 @@ def _copy_ports(ports):
 
 
 def _copy_interface(iface):
-    """An interface as slices show it; its bond (name, mode, ports' P_Key children) copied too."""
+    """An interface as slices show it; its bond (name, mode, ports' P_Key children) and an esx node's
+    uplinks (vmnics) copied too."""
     copy = dict(iface)
     bond = iface['bond']
     if bond is not None:
         copy['bond'] = dict(bond, ports=[dict(p) for p in bond['ports']])
+    if iface['vmnics'] is not None:
+        copy['vmnics'] = list(iface['vmnics'])
     return copy
 
 
@@ -67,6 +70,7 @@ class Slicer(object):
                     'link_layer': port['link_layer'], 'rate': port['rate'], 'netdev': port['netdev'],
                     'subnet_prefix': port['subnet_prefix'],
                     'soft': port['soft'],
+                    'vmnic': port['vmnic'],
                     'gid': gid_string((prefix << 64) | guid),
                     'srpt_wwn': 'ib.%016x%016x' % (prefix, guid),
                     'srp_port_id': '0x%016x%016x' % (ext, guid),

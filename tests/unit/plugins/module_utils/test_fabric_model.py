@@ -630,7 +630,7 @@ def test_unknown_fields_are_warnings(fabric):
     assert warnings(fabric) == [
         "partition storage: unknown field 'pkeys' ignored (known: ipoib_mode, mtu, name, pkey)",
         "node stor-a port mlx4_0/1: unknown field 'speed' ignored (known: device, guid, link_layer, netdev, port, rate, soft, "
-        "subnet_prefix)"]
+        "subnet_prefix, vmnic)"]
 
 
 def test_all_problems_in_one_pass(fabric):
@@ -1015,3 +1015,139 @@ def test_bond_netdevs_belong_to_one_interface(fabric):
     bonded(fabric, name='eth2')
     assert errors(fabric) == ['node stor-a interface replication: netdev eth2 is also used by interface storage '
                               '(netdev)']
+
+
+# --- ESX nodes: IPoIB uplinks (vmnic) ---------------------------------------------------------
+def esx_ipoib(fabric, **iface):
+    """esx-1 with its ports' uplinks vmnic_ib0/1 and an address on an IPoIB network (vmotion) of the default partition."""
+    fabric['partitions'].append({'name': 'default', 'pkey': '0xffff'})
+    fabric['networks'].append({'name': 'vmotion', 'cidr': '192.168.100.0/24', 'transport': 'ipoib',
+                               'partition': 'default', 'purpose': 'management'})
+    esx = node(fabric, 'esx-1')
+    for port, vmnic in zip(esx['ports'], ('vmnic_ib0', 'vmnic_ib1')):
+        port['vmnic'] = vmnic
+    esx['interfaces'] = [dict({'network': 'vmotion', 'address': '192.168.100.11', 'port': 'vmhba32/1'}, **iface)]
+    return esx['interfaces'][0]
+
+
+def esx_uplinks(fabric):
+    return [i for i in fabric_slices.host_slice(fabric, 'esx-1')['node']['interfaces'] if i['vmnics']]
+
+
+def test_esx_node_with_a_vmnic_and_an_ipoib_interface_is_valid_and_sliced(fabric):
+    esx_ipoib(fabric)
+    assert errors(fabric) == [] and warnings(fabric) == []
+    node_slice = fabric_slices.host_slice(fabric, 'esx-1')['node']
+    assert [p['vmnic'] for p in node_slice['ports']] == ['vmnic_ib0', 'vmnic_ib1']
+    (iface,) = node_slice['interfaces']
+    assert dict((k, iface[k]) for k in ('network', 'purpose', 'address', 'netmask', 'prefixlen', 'mtu', 'vmnics')) == {
+        'network': 'vmotion', 'purpose': 'management', 'address': '192.168.100.11', 'netmask': '255.255.255.0',
+        'prefixlen': 24, 'mtu': 2044, 'vmnics': ['vmnic_ib0']}
+    assert (iface['transport'], iface['port'], iface['netdev'], iface['parent'], iface['bond'], iface['ipoib_mode'],
+            iface['pkey_hex']) == ('ipoib', 'vmhba32/1', None, None, None, 'datagram', '0xffff')
+    # a Linux node's interfaces have the new keys too: vmnics null, netmask of the network
+    linux = fabric_slices.host_slice(fabric, 'init-1')['node']['interfaces'][0]
+    assert (linux['vmnics'], linux['netmask'], linux['netdev']) == (None, '255.255.255.0', 'ib0.8001')
+    assert fabric_slices.host_slice(fabric, 'init-1')['node']['ports'][0]['vmnic'] is None
+
+
+def test_esx_bond_makes_the_ports_vmnics_active_then_standby(fabric):
+    iface = esx_ipoib(fabric)
+    del iface['port']
+    iface['bond'] = {'ports': ['vmhba32/2', 'vmhba32/1']}
+    fabric['partitions'][-1].update(mtu=4092)
+    assert errors(fabric) == []
+    (uplink,) = esx_uplinks(fabric)
+    assert (uplink['vmnics'], uplink['port'], uplink['bond'], uplink['mtu']) == (['vmnic_ib1', 'vmnic_ib0'], None, None, 4092)
+
+
+def test_vmnic_on_a_storage_node_is_refused(fabric):
+    node(fabric, 'stor-a')['ports'][0]['vmnic'] = 'vmnic_ib0'
+    assert errors(fabric) == [
+        "node stor-a port mlx4_0/1: vmnic vmnic_ib0: vmnic is only for esx nodes (the ESX uplink of the port's IPoIB "
+        "interface); a storage node's IPoIB interface is on the port's netdev"]
+
+
+def test_vmnic_needs_an_infiniband_port_and_is_unique_in_the_node(fabric):
+    esx_ipoib(fabric)
+    node(fabric, 'esx-1')['ports'][1]['vmnic'] = 'vmnic_ib0'
+    assert errors(fabric) == ['node esx-1 port vmhba32/2: vmnic vmnic_ib0 is also the vmnic of port vmhba32/1']
+    node(fabric, 'esx-1')['ports'][1].update(vmnic='vmnic_ib1', link_layer='ethernet')
+    assert errors(fabric) == ['node esx-1 port vmhba32/2: vmnic vmnic_ib1: an IPoIB uplink needs link_layer '
+                              'infiniband, the port has ethernet']
+
+
+def test_esx_interface_on_a_port_without_vmnic_is_refused(fabric):
+    esx_ipoib(fabric)
+    del node(fabric, 'esx-1')['ports'][0]['vmnic']
+    assert errors(fabric) == [
+        "node esx-1 interface vmotion: port vmhba32/1 has no vmnic; an ESX IPoIB interface runs on the uplink of the "
+        "HCA port: add vmnic (the uplink name Mellanox's OFED bundle gives it, e.g. vmnic_ib0) to port vmhba32/1"]
+    # in a bond too
+    iface = node(fabric, 'esx-1')['interfaces'][0]
+    del iface['port']
+    iface['bond'] = {'ports': ['vmhba32/2', 'vmhba32/1']}
+    assert errors(fabric) == [
+        "node esx-1 interface vmotion: bond port vmhba32/1 has no vmnic; an ESX IPoIB interface runs on the uplink of "
+        "the HCA port: add vmnic (the uplink name Mellanox's OFED bundle gives it, e.g. vmnic_ib0) to port vmhba32/1"]
+
+
+def test_esx_interface_on_a_connected_mode_partition_is_refused(fabric):
+    esx_ipoib(fabric)
+    fabric['networks'][-1]['partition'] = 'storage'        # ipoib_mode connected, mtu 65520
+    assert errors(fabric) == [
+        "node esx-1 interface vmotion: partition storage has ipoib_mode connected; ESX's IPoIB (Mellanox's OFED "
+        "bundle) runs in datagram mode only: put network vmotion on a partition with ipoib_mode datagram"]
+
+
+def test_esx_interface_on_another_partition_is_not_supported_yet(fabric):
+    esx_ipoib(fabric)
+    fabric['partitions'][-1]['pkey'] = '0x8002'
+    assert errors(fabric) == [
+        'node esx-1 interface vmotion: partition default has pkey 0x8002; a partition other than the default '
+        '(0x7fff/0xffff) is not supported on esx nodes yet (the collection does not set P_Keys on ESX hosts; '
+        'docs/fabric.md, "ESX nodes")']
+    fabric['partitions'][-1]['pkey'] = '0x7fff'             # the default partition, limited spelling
+    assert errors(fabric) == []
+
+
+@pytest.mark.parametrize('change, message', [
+    ({'netdev': 'vmk1'}, "netdev vmk1: an esx node's IPoIB interface has no netdev (ESX names its VMkernel NIC "
+                         "itself); leave netdev out"),
+    ({'port': None}, 'port is required on an ipoib network (the HCA port whose vmnic is the uplink), or bond with '
+                     'several ports'),
+    ({'port': None, 'bond': {'name': 'bond0', 'ports': ['vmhba32/1', 'vmhba32/2']}},
+     "bond name 'bond0': an esx node has no bond device (its vSwitch teams the ports' uplinks); leave name out"),
+    ({'port': None, 'bond': {'ports': ['vmhba32/1']}}, 'bond ports must list two or more ports of the node, got 1'),
+    ({'bond': {'ports': ['vmhba32/1', 'vmhba32/2']}}, 'give either port (one HCA port) or bond (several), not both'),
+])
+def test_esx_interface_rules(fabric, change, message):
+    iface = esx_ipoib(fabric)
+    for key, value in change.items():
+        if value is None:
+            del iface[key]
+        else:
+            iface[key] = value
+    assert errors(fabric) == ['node esx-1 interface vmotion: ' + message]
+
+
+def test_an_esx_uplink_belongs_to_one_interface(fabric):
+    esx_ipoib(fabric)
+    fabric['networks'].append({'name': 'vmotion2', 'cidr': '192.168.101.0/24', 'transport': 'ipoib',
+                               'partition': 'default'})
+    node(fabric, 'esx-1')['interfaces'].append({'network': 'vmotion2', 'address': '192.168.101.11',
+                                                'bond': {'ports': ['vmhba32/2', 'vmhba32/1']}})
+    assert errors(fabric) == ['node esx-1 interface vmotion2: vmnic vmnic_ib0 is also an uplink of interface vmotion '
+                              '(an ESX uplink belongs to one vSwitch)']
+
+
+def test_docs_esx_example_is_valid():
+    with open(DOC) as handle:
+        text = handle.read()
+    section = text[text.index('\n#### ESX nodes\n'):]
+    start = section.index('```yaml\n') + len('```yaml\n')
+    example = yaml.safe_load(section[start:section.index('```', start)])
+    model = fabric_model.analyse(example)
+    assert model.errors == []
+    (iface,) = fabric_slices.host_slice(example, 'esx-1')['node']['interfaces']
+    assert (iface['vmnics'], iface['netmask'], iface['mtu']) == (['vmnic_ib0', 'vmnic_ib1'], '255.255.255.0', 2044)
