@@ -163,11 +163,32 @@ def _policy_dict(policy):
     return out
 
 
-def srp_luns(host, hbas):
+def vmfs_usage(host):
+    """(volumes, available): canonical name -> names of the mounted VMFS volumes with an extent
+    on it; and the set of canonical names ESX offers for a new VMFS (QueryAvailableDisksForVmfs),
+    or None when the host does not answer that query."""
+    volumes = {}
+    fs = getattr(host.config, 'fileSystemVolume', None)
+    for mount in (fs.mountInfo if fs else None) or []:
+        volume = mount.volume
+        for extent in getattr(volume, 'extent', None) or []:
+            volumes.setdefault(extent.diskName, []).append(volume.name)
+    try:
+        disks = host.configManager.datastoreSystem.QueryAvailableDisksForVmfs()
+    except Exception:  # pylint: disable=broad-except  # MethodNotFound, NotSupported: not known
+        available = None
+    else:
+        available = set(disk.canonicalName for disk in disks or [])
+    return volumes, available
+
+
+def srp_luns(host, hbas, vmfs=False):
     """The LUNs with a path through one of ``hbas`` (srp_hbas()), sorted by canonical name: each a
     dict of canonical_name, id (the multipath logical unit's, as SetMultipathLunPolicy takes it),
     vendor, model, serial, size_mib, operational_state, satp, psp, preferred_path (FIXED only),
-    paths (name, state, working, hba) and active_paths."""
+    paths (name, state, working, hba) and active_paths; with vmfs, also vmfs_volumes and
+    available_for_vmfs (vmfs_usage())."""
+    volumes, available = vmfs_usage(host) if vmfs else ({}, None)
     storage_device = host.config.storageDevice
     by_key = dict((h['key'], h['device']) for h in hbas.values())
     scsi = dict((lun.key, lun) for lun in storage_device.scsiLun or [])
@@ -193,6 +214,10 @@ def srp_luns(host, hbas):
         }
         entry.update(_policy_dict(unit.policy))
         entry['active_paths'] = sum(1 for p in entry['paths'] if p['state'] == 'active')
+        if vmfs:
+            name = entry['canonical_name']
+            entry['vmfs_volumes'] = sorted(volumes.get(name, []))
+            entry['available_for_vmfs'] = None if available is None else name in available
         out.append(entry)
     return sorted(out, key=lambda e: e['canonical_name'] or e['id'])
 

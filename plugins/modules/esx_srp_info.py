@@ -37,6 +37,13 @@ options:
       - Without it, every HBA whose driver is C(ib_srp).
     type: list
     elements: str
+  vmfs:
+    description:
+      - Also say, per LUN, which mounted VMFS volumes it holds (RV(luns[].vmfs_volumes)) and whether ESX
+        offers it for a new VMFS datastore (RV(luns[].available_for_vmfs), C(QueryAvailableDisksForVmfs),
+        which leaves out disks an existing VMFS uses). The role reads them before it makes a datastore.
+    type: bool
+    default: false
 seealso:
   - module: rdma.ha_storage.esx_path_policy
   - module: rdma.ha_storage.esx_srp_rescan
@@ -119,6 +126,17 @@ luns:
     active_paths:
       description: 'How many paths are in state C(active).'
       type: int
+    vmfs_volumes:
+      description: 'The names of the mounted VMFS volumes with an extent on the LUN (with O(vmfs=true)).'
+      type: list
+      elements: str
+      returned: when O(vmfs=true)
+    available_for_vmfs:
+      description:
+        - 'Whether ESX offers the LUN for a new VMFS datastore (with O(vmfs=true)); V(null) when the host does
+          not answer the query.'
+      type: bool
+      returned: when O(vmfs=true)
     paths:
       description: The paths through the SRP HBAs.
       type: list
@@ -145,13 +163,13 @@ from ansible_collections.rdma.ha_storage.plugins.module_utils import vmware
 
 def build_module():
     spec = vmware.vmware_argument_spec()
-    spec.update(hbas=dict(type='list', elements='str'))
+    spec.update(hbas=dict(type='list', elements='str'), vmfs=dict(type='bool', default=False))
     return AnsibleModule(argument_spec=spec, supports_check_mode=True)
 
 
 def report(module, host):
     hbas = vmware.srp_hbas(host, module.params['hbas'])
-    return dict(changed=False, hbas=sorted(hbas.values(), key=lambda h: h['device']), luns=vmware.srp_luns(host, hbas))
+    return dict(changed=False, hbas=sorted(hbas.values(), key=lambda h: h['device']), luns=vmware.srp_luns(host, hbas, vmfs=module.params['vmfs']))
 
 
 def main():

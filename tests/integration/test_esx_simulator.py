@@ -159,7 +159,7 @@ def fabric_with_ipoib_uplink():
     return fabric
 
 
-def run_role(tmp_path, port, password=PASSWORD, check=False, name="role"):
+def run_role(tmp_path, port, password=PASSWORD, check=False, name="role", datastore="srp-vol1"):
     inv = {"all": {"hosts": {"esx-1": {
         "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
         "rdma_fabric": fabric_with_ipoib_uplink(),
@@ -168,7 +168,7 @@ def run_role(tmp_path, port, password=PASSWORD, check=False, name="role"):
         # esxcli over SSH is not simulated: esx_satp_rule's tests replay recorded esxcli output
         # (tests/unit/plugins/modules/test_esx_satp_rule.py)
         "esx_initiator_claim_rule": False,
-        "esx_initiator_datastores": [{"name": "srp-vol1", "lun_serial": esx_volume()["lun_serial"]}]}}}}
+        "esx_initiator_datastores": [{"name": datastore, "lun_serial": esx_volume()["lun_serial"]}]}}}}
     path = tmp_path / "inventory.json"
     path.write_text(json.dumps(inv))
     cmd = ["ansible-playbook", "-i", str(path), str(TOP / "tests" / "integration" / "esx" / "esx_role.yml")]
@@ -196,6 +196,11 @@ def test_esx_initiator_role_rescans_sets_the_policy_and_then_changes_nothing(tmp
     assert "changed: [esx-1 -> localhost] => (item=srp-vol1 on labvol1)" in plain(first.stdout)
     again = run_role(tmp_path, port, name="role-again")
     assert again.returncode == 0 and recap(again)["changed"] == 0, tail(again.stdout)
+    # safe mode: another datastore name on the LUN that holds srp-vol1 is refused, nothing formatted
+    other = run_role(tmp_path, port, name="role-other-datastore", datastore="srp-other")
+    assert other.returncode == 2 and recap(other)["changed"] == 0, tail(other.stdout)
+    assert "datastore srp-other: naa." in plain(other.stdout)
+    assert "holds the VMFS volume(s) srp-vol1, so the role does not format it" in plain(other.stdout)
 
 
 def test_esx_initiator_role_names_what_to_check_when_a_volume_stays_invisible(tmp_path, esxsim_unscanned):

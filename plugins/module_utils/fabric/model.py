@@ -453,6 +453,35 @@ def _parse_esx_ipoib(model, where, node, entry, port_ref, port, netdev, bond_raw
             entry['vmnics'] = [vmnic]
 
 
+def _bond_ports(model, where, node, raw, example, ref_example):
+    """The ports a ``bond`` lists, in order: (ports, ok), or (None, False) when the list itself is
+    missing or too short. Bad, repeated and unknown references are reported and left out (ok False)."""
+    refs = BOND.raw(raw, 'ports')
+    if refs is None:
+        model.error(where, 'bond ports is required (two or more InfiniBand ports of the node%s)' % example)
+        return None, False
+    if not isinstance(refs, (list, tuple)) or len(refs) < 2:
+        model.error(where, 'bond ports must list two or more ports of the node, got %s' % (
+            '%d' % len(refs) if isinstance(refs, (list, tuple)) else type_name(refs)))
+        return None, False
+    ports, seen, ok = [], set(), True
+    for ref in refs:
+        if not isinstance(ref, str) or not _PORT_REF_RE.match(ref):
+            model.error(where, 'bond port %s is not a port reference such as %s' % (show(ref), ref_example))
+            ok = False
+        elif ref in seen:
+            model.error(where, 'bond port %s is listed twice' % ref)
+            ok = False
+        elif node['_ports'].get(ref) is None:
+            seen.add(ref)
+            model.error(where, 'bond port %s is not a port of this node' % ref)
+            ok = False
+        else:
+            seen.add(ref)
+            ports.append(node['_ports'][ref])
+    return ports, ok
+
+
 def _parse_esx_bond(model, where, node, raw):
     """The ``bond`` of an esx node's IPoIB interface: the vmnics of its ports, in order (None after an error)."""
     if not isinstance(raw, dict):
@@ -464,32 +493,12 @@ def _parse_esx_bond(model, where, node, raw):
         model.error(where, 'bond name %s: an esx node has no bond device (its vSwitch teams the ports\' uplinks); '
                     'leave name out' % show(BOND.raw(raw, 'name')))
         ok = False
-    refs = BOND.raw(raw, 'ports')
-    if refs is None:
-        model.error(where, 'bond ports is required (two or more InfiniBand ports of the node with a vmnic, '
-                    'e.g. [vmhba32/1, vmhba32/2])')
+    ports, refs_ok = _bond_ports(model, where, node, raw, ' with a vmnic, e.g. [vmhba32/1, vmhba32/2]', 'vmhba32/1')
+    if ports is None:
         return None
-    if not isinstance(refs, (list, tuple)) or len(refs) < 2:
-        model.error(where, 'bond ports must list two or more ports of the node, got %s' % (
-            '%d' % len(refs) if isinstance(refs, (list, tuple)) else type_name(refs)))
-        return None
+    ok = ok and refs_ok
     vmnics = []
-    seen = set()
-    for ref in refs:
-        if not isinstance(ref, str) or not _PORT_REF_RE.match(ref):
-            model.error(where, 'bond port %s is not a port reference such as vmhba32/1' % show(ref))
-            ok = False
-            continue
-        if ref in seen:
-            model.error(where, 'bond port %s is listed twice' % ref)
-            ok = False
-            continue
-        seen.add(ref)
-        port = node['_ports'].get(ref)
-        if port is None:
-            model.error(where, 'bond port %s is not a port of this node' % ref)
-            ok = False
-            continue
+    for port in ports:
         vmnic = _esx_uplink(model, where, port, 'bond port')
         if vmnic is None:
             ok = False
@@ -537,32 +546,14 @@ def _parse_bond(model, where, node, raw, partition):
         return None
     check_keys(model, where + ' bond', raw, BOND.keys)
     name = BOND.read(model, where + ' bond', raw, 'name')
-    refs = BOND.raw(raw, 'ports')
-    ok = name is not None
-    if refs is None:
-        model.error(where, 'bond ports is required (two or more InfiniBand ports of the node, e.g. [mlx4_0/1, mlx4_0/2])')
+    found, refs_ok = _bond_ports(model, where, node, raw, ', e.g. [mlx4_0/1, mlx4_0/2]', 'mlx4_0/1')
+    if found is None:
         return None
-    if not isinstance(refs, (list, tuple)) or len(refs) < 2:
-        model.error(where, 'bond ports must list two or more ports of the node, got %s' % (
-            '%d' % len(refs) if isinstance(refs, (list, tuple)) else type_name(refs)))
-        return None
+    ok = name is not None and refs_ok
     ports = []
-    seen = set()
-    for ref in refs:
-        if not isinstance(ref, str) or not _PORT_REF_RE.match(ref):
-            model.error(where, 'bond port %s is not a port reference such as mlx4_0/1' % show(ref))
-            ok = False
-            continue
-        if ref in seen:
-            model.error(where, 'bond port %s is listed twice' % ref)
-            ok = False
-            continue
-        seen.add(ref)
-        port = node['_ports'].get(ref)
-        if port is None:
-            model.error(where, 'bond port %s is not a port of this node' % ref)
-            ok = False
-        elif port['link_layer'] is not None and port['link_layer'] != 'infiniband':
+    for port in found:
+        ref = port['ref']
+        if port['link_layer'] is not None and port['link_layer'] != 'infiniband':
             model.error(where, 'bond port %s has link_layer %s; an IPoIB bond needs InfiniBand ports'
                         % (ref, port['link_layer']))
             ok = False
