@@ -59,14 +59,20 @@ def test_playbooks_and_roles_parse_on_lowest_ansible_core(lowest_python):
     for playbook in sorted((TOP / "playbooks").glob("*.yml")):
         proc = run([str(VENV / "bin" / "ansible-playbook"), "--syntax-check", "-i", "localhost,", str(playbook)],
                    env=ENV, log=f"syntax-check-lowest-core-{playbook.stem}.log")
-        # the groups that site.yml builds from the model are empty in a syntax check
+        # The groups that site.yml builds from the model are empty in a syntax check. The
+        # community.vmware here is the ansible 12 wheel's (5.x), whose meta/runtime.yml asks for a
+        # newer ansible-core than the lowest; on that core the esx_initiator role needs an older
+        # community.vmware (galaxy.yml allows >=4.2.0, docs/esx.md), which this venv does not have.
         warnings = [line for line in proc.stdout.splitlines()
-                    if "WARNING" in line and "Could not match supplied host pattern" not in line]
+                    if "WARNING" in line and "Could not match supplied host pattern" not in line
+                    and "Collection community.vmware does not support Ansible version" not in line]
         assert proc.returncode == 0 and not warnings, tail(proc.stdout)
     for role in sorted(p.parent.parent.name for p in (TOP / "roles").glob("*/meta/argument_specs.yml")):
         proc = run([str(VENV / "bin" / "ansible-doc"), "-t", "role", f"rdma.ha_storage.{role}"],
                    env=ENV, log=f"role-spec-lowest-core-{role}.log")
-        assert proc.returncode == 0 and "WARNING" not in proc.stdout and "ERROR" not in proc.stdout, tail(proc.stdout)
+        out = "\n".join(line for line in proc.stdout.splitlines()
+                        if "Collection community.vmware does not support Ansible version" not in line)  # see above
+        assert proc.returncode == 0 and "WARNING" not in out and "ERROR" not in out, tail(proc.stdout)
 
 
 def test_ansible_test_sanity_on_lowest_ansible_core(lowest_python, collection_copy):
